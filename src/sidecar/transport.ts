@@ -1,0 +1,169 @@
+// The single place that sends requests to daprd: headers (token, trace context),
+// timeouts, abort, bounded retries of idempotent reads, and the mapping of transport
+// failures and error responses onto the client's error classes.
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Dispatcher } from 'undici'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import {
+  SidecarAbortError,
+  SidecarAuthError,
+  SidecarHttpError,
+  SidecarInvalidResponseError,
+  SidecarNetworkError,
+  SidecarTimeoutError,
+  type SidecarHttpErrorInit,
+  type SidecarRequestInfo
+} from './errors.js'
+import { DaprErrorBodySchema } from './schemas.js'
+
+/** W3C trace context to forward from an incoming request. */
+export interface TraceContext {
+  traceparent?: string | undefined
+  tracestate?: string | undefined
+}
+
+export interface CallOptions {
+  method: Dispatcher.HttpMethod
+  /** Path below the endpoint, already percent-encoded, starting with `/v1.0`. */
+  path: string
+  /** Raw query string without the leading `?`. */
+  query?: string | undefined
+  headers?: Record<string, string> | undefined
+  body?: string | Uint8Array | undefined
+  signal?: AbortSignal | undefined
+  /** Deadline for the whole call, including reading the body. */
+  timeoutMs?: number | undefined
+  traceContext?: TraceContext | undefined
+  /** Retry connection failures: only for calls that change nothing (reads, health). */
+  idempotent?: boolean | undefined
+}
+
+export interface RawResponse {
+  statusCode: number
+  headers: Record<string, string | string[] | undefined>
+  body: Buffer
+}
+
+export interface TransportOptions {
+  dispatcher: Dispatcher
+  /** `http://host:port` of the sidecar; sent with every request so any Dispatcher (Pool, Agent, MockAgent) routes it. */
+  origin: string
+  /** Path prefix of the endpoint (`''` for `http://127.0.0.1:3500`). */
+  basePath: string
+  apiToken: string | undefined
+  headersTimeoutMs: number
+  bodyTimeoutMs: number
+  /** Connection-failure retries for idempotent calls, and the first backoff. */
+  readRetries: number
+  readRetryDelayMs: number
+}
+
+export interface Transport {
+  call (options: CallOptions): Promise<RawResponse>
+  /** Throws the error daprd's non-2xx answer stands for. */
+  fail (response: RawResponse, info: SidecarRequestInfo, makeError?: (init: SidecarHttpErrorInit) => SidecarHttpError): never
+}
+
+const checkDaprError = TypeCompiler.Compile(DaprErrorBodySchema)
+
+// undici's codes for a connection that never came up or broke: safe to retry a read on.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ENOTFOUND', 'EAI_AGAIN'])
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
+export function createTransport (options: TransportOptions): Transport {
+  const { dispatcher, origin, basePath, apiToken } = options
+
+  async function once (call: CallOptions): Promise<RawResponse> {
+    const info = { method: call.method, path: call.path }
+    const headers: Record<string, string> = { ...call.headers }
+    if (apiToken !== undefined) headers['dapr-api-token'] = apiToken
+    if (call.traceContext?.traceparent) headers.traceparent = call.traceContext.traceparent
+    if (call.traceContext?.tracestate) headers.tracestate = call.traceContext.tracestate
+
+    let deadline: AbortSignal | undefined
+    let signal = call.signal
+    if (call.timeoutMs !== undefined) {
+      deadline = AbortSignal.timeout(call.timeoutMs)
+      signal = signal === undefined ? deadline : AbortSignal.any([signal, deadline])
+    }
+    const path = basePath + call.path + (call.query ? `?${call.query}` : '')
+    try {
+      const res = await dispatcher.request({
+        origin,
+        method: call.method,
+        path,
+        headers,
+        body: call.body,
+        signal,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs
+      })
+      const body = Buffer.from(await res.body.arrayBuffer())
+      return { statusCode: res.statusCode, headers: res.headers, body }
+    } catch (err) {
+      if (deadline?.aborted === true) throw new SidecarTimeoutError(info, `no answer within ${call.timeoutMs} ms`, err)
+      if (call.signal?.aborted === true) throw new SidecarAbortError(info, err)
+      const code = (err as { code?: unknown } | null)?.code
+      if (typeof code === 'string' && TIMEOUT_CODES.has(code)) throw new SidecarTimeoutError(info, code, err)
+      throw new SidecarNetworkError(info, err)
+    }
+  }
+
+  async function call (opts: CallOptions): Promise<RawResponse> {
+    if (opts.idempotent !== true) return once(opts)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await once(opts)
+      } catch (err) {
+        if (attempt >= options.readRetries || !isConnectionFailure(err)) throw err
+        await sleep(options.readRetryDelayMs * 2 ** attempt, undefined, opts.signal ? { signal: opts.signal } : undefined)
+          .catch((abortErr: unknown) => { throw new SidecarAbortError({ method: opts.method, path: opts.path }, abortErr) })
+      }
+    }
+  }
+
+  function fail (response: RawResponse, info: SidecarRequestInfo, makeError?: (init: SidecarHttpErrorInit) => SidecarHttpError): never {
+    // daprd's token middleware answers with Go's http.Error: plain text, not JSON.
+    if (response.statusCode === 401) throw new SidecarAuthError(info)
+    const init: SidecarHttpErrorInit = { ...info, statusCode: response.statusCode, errorCode: undefined, daprMessage: '' }
+    const parsed = parseJson(response.body)
+    if (checkDaprError.Check(parsed)) {
+      init.errorCode = parsed.errorCode
+      init.daprMessage = parsed.message
+      init.details = parsed.details
+    } else {
+      init.daprMessage = response.body.subarray(0, 512).toString('utf8').trim() || '(empty body)'
+    }
+    throw (makeError ?? defaultError)(init)
+  }
+
+  return { call, fail }
+}
+
+/** Parses a JSON body, or throws `SidecarInvalidResponseError`. */
+export function parseJsonBody (response: RawResponse, info: SidecarRequestInfo): unknown {
+  const parsed = parseJson(response.body)
+  if (parsed === NOT_JSON) throw new SidecarInvalidResponseError(info, 'the body is not JSON')
+  return parsed
+}
+
+const NOT_JSON = Symbol('not json')
+
+function parseJson (body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return NOT_JSON
+  }
+}
+
+function defaultError (init: SidecarHttpErrorInit): SidecarHttpError {
+  return new SidecarHttpError(init)
+}
+
+function isConnectionFailure (err: unknown): boolean {
+  if (!(err instanceof SidecarNetworkError)) return false
+  const cause = err.cause as { code?: unknown, cause?: { code?: unknown } } | undefined
+  const code = cause?.code ?? cause?.cause?.code
+  return typeof code === 'string' && CONNECTION_CODES.has(code)
+}
