@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# One image recipe for both services; the build arg picks which one the image runs:
+#   docker buildx build --build-arg SERVICE=order     -t <registry>/orders-on-dapr/order:0.1.0 .
+#   docker buildx build --build-arg SERVICE=generator -t <registry>/orders-on-dapr/generator:0.1.0 .
+# Every stage uses the same pinned Node 24 tag; bump it deliberately (add @sha256:<digest> to pin harder).
+
+FROM node:24.11.1-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:24.11.1-bookworm-slim AS runtime
+ARG SERVICE=order
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only, no install scripts; then npm, npx, corepack and yarn are
+# deleted in the same layer, so nothing in the running image can fetch or run packages.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+COPY --from=build /app/dist ./dist
+# Exec-form CMD cannot expand ${SERVICE}, so the chosen entrypoint gets a fixed name.
+# Node resolves the symlink (no --preserve-symlinks-main), so relative imports and source maps
+# still resolve inside dist/. A wrong SERVICE fails the build here rather than at pod start.
+RUN test -f "dist/${SERVICE}/server.js" && ln -s "dist/${SERVICE}/server.js" /app/server.js
+# Files stay root-owned and read-only for the runtime user; the pods also mount the root
+# filesystem read-only. Numeric so kubelet can check runAsNonRoot; matches runAsUser in manifests/.
+USER 1000:1000
+EXPOSE 3000 3001
+CMD ["node", "--enable-source-maps", "server.js"]
