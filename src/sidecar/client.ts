@@ -6,7 +6,6 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import {
   SidecarAbortError,
   SidecarAuthError,
-  SidecarError,
   SidecarInvalidResponseError,
   SidecarOptionError,
   SidecarTimeoutError
@@ -198,26 +197,24 @@ async function publish (transport: Transport, pubsub: string, topic: string, dat
 
 async function waitFor (check: (ctx: CallContext) => Promise<void>, options: WaitOptions): Promise<void> {
   const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 60_000)
-  const started = Date.now()
+  const deadline = Date.now() + timeoutMs
   let delay = 50
-  let last: unknown
   for (;;) {
     if (options.signal?.aborted === true) throw new SidecarAbortError({ method: 'GET', path: '/v1.0/healthz/outbound' }, options.signal.reason)
-    const left = timeoutMs - (Date.now() - started)
-    if (left <= 0) break
     try {
-      await check({ signal: options.signal, timeoutMs: Math.min(left, 2000) })
+      await check({ signal: options.signal, timeoutMs: Math.max(1, Math.min(deadline - Date.now(), 2000)) })
       return
     } catch (err) {
       // A wrong token or an abort will not fix itself by waiting.
-      if (err instanceof SidecarAuthError || err instanceof SidecarAbortError || !(err instanceof SidecarError)) throw err
-      last = err
+      if (err instanceof SidecarAuthError || err instanceof SidecarAbortError) throw err
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw new SidecarTimeoutError({ method: 'GET', path: '/v1.0/healthz/outbound' }, `the sidecar was not ready within ${timeoutMs} ms (last: ${(err as Error).message})`, err)
+      }
+      await sleep(Math.min(delay, left), undefined, options.signal ? { signal: options.signal } : undefined).catch(() => undefined)
+      delay = Math.min(delay * 2, 1000)
     }
-    await sleep(Math.min(delay, Math.max(0, timeoutMs - (Date.now() - started))), undefined, options.signal ? { signal: options.signal } : undefined)
-      .catch(() => undefined)
-    delay = Math.min(delay * 2, 1000)
   }
-  throw new SidecarTimeoutError({ method: 'GET', path: '/v1.0/healthz/outbound' }, `the sidecar was not ready within ${timeoutMs} ms (last: ${(last as Error | undefined)?.message ?? 'no attempt'})`, last)
 }
 
 function resolveEndpoint (explicit: string | undefined, env: Record<string, string | undefined>): URL {

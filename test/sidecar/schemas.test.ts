@@ -1,0 +1,20 @@
+// The response schemas accept what daprd sends and reject what it never would.
+import t from 'tap'
+import { Value } from '@sinclair/typebox/value'
+import { BulkGetResponseSchema, DaprErrorBodySchema, SidecarMetadataSchema } from '../../src/sidecar/schemas.js'
+
+t.test('Dapr error bodies: legacy and rich', async (t) => {
+  t.ok(Value.Check(DaprErrorBodySchema, { errorCode: 'ERR_X', message: 'm' }))
+  t.ok(Value.Check(DaprErrorBodySchema, { errorCode: 'ERR_X', message: 'm', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'R' }] }))
+  t.notOk(Value.Check(DaprErrorBodySchema, { error: 'x' }))
+})
+
+t.test('bulk responses: found, missing and failed items', async (t) => {
+  t.ok(Value.Check(BulkGetResponseSchema, [{ key: 'k', data: { a: 1 }, etag: '1' }, { key: 'm' }, { key: 'e', error: 'x' }]))
+  t.notOk(Value.Check(BulkGetResponseSchema, [{ data: 1 }]))
+})
+
+t.test('metadata: the documented fields, extras allowed', async (t) => {
+  t.ok(Value.Check(SidecarMetadataSchema, { id: 'A', extended: { daprRuntimeVersion: '1.18.3' }, components: [], more: 1 }))
+  t.notOk(Value.Check(SidecarMetadataSchema, { id: 'A', components: [{ name: 'x' }] }))
+})
