@@ -4,7 +4,7 @@
 // each call is atomic with respect to the others without a lock.
 
 import { randomUUID } from 'node:crypto'
-import { checkRequestOptions, readComponentMetadata, type StoreComponent } from './component.js'
+import { checkRequestOptions, parseGoBool, readComponentMetadata, type StoreComponent } from './component.js'
 import { goJsonMarshal } from './encode.js'
 import {
   StoreError,
@@ -34,6 +34,8 @@ export interface InMemoryStoreOptions {
 export interface InMemoryStore extends StateStore {
   /** Items held, expired ones included until the sweep or a read removes them. */
   readonly size: number
+  /** `actorStateStore` metadata: daprd then lists the derived `ACTOR` capability. */
+  readonly actorStateStore: boolean
 }
 
 interface Item {
@@ -55,6 +57,7 @@ type Options = SetRequest['options']
  */
 export function createInMemoryStore (component: StoreComponent, options: InMemoryStoreOptions = {}): InMemoryStore {
   const fields = readComponentMetadata(component, IN_MEMORY_METADATA_FIELDS)
+  const actorStateStore = fields.has('actorStateStore') && parseGoBool('actorStateStore', fields.get('actorStateStore') as string)
   const now = options.now ?? Date.now
   const sweepIntervalMs = options.sweepIntervalMs ?? 1000
   const items = new Map<string, Item>()
@@ -111,6 +114,7 @@ export function createInMemoryStore (component: StoreComponent, options: InMemor
     version: component.version,
     features: FEATURES,
     keyPrefix: fields.get('keyPrefix')?.toLowerCase(),
+    actorStateStore,
     get size () { return items.size },
 
     async init () {
