@@ -1,13 +1,13 @@
 // A MockAgent standing in for daprd, with the network disabled, plus a client wired to it.
 import type { Test } from 'tap'
-import { MockAgent, type MockPool } from 'undici'
+import { MockAgent, type Interceptable } from 'undici'
 import { createSidecarClient, type SidecarClient, type SidecarClientOptions } from '../../src/sidecar/index.js'
 
 export const ORIGIN = 'http://127.0.0.1:3500'
 
 export interface MockSidecar {
   agent: MockAgent
-  pool: MockPool
+  pool: Interceptable
   client: SidecarClient
 }
 

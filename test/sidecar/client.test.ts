@@ -90,7 +90,7 @@ t.test('healthz and healthzOutbound resolve on 204 and throw daprd\'s error othe
   await client.healthzOutbound()
   pool.intercept({ path: '/v1.0/healthz/outbound', method: 'GET' })
     .reply(500, daprError('ERR_OUTBOUND_HEALTH_NOT_READY', 'dapr outbound is not ready'), { headers: JSON_TYPE })
-  await t.rejects(client.healthzOutbound(), { errorCode: 'ERR_OUTBOUND_HEALTH_NOT_READY' })
+  await t.rejects(client.healthzOutbound(), { code: 'SIDECAR_ERR_HTTP', errorCode: 'ERR_OUTBOUND_HEALTH_NOT_READY' })
 })
 
 t.test('shutdown posts to /v1.0/shutdown (case 64)', async (t) => {
@@ -98,7 +98,7 @@ t.test('shutdown posts to /v1.0/shutdown (case 64)', async (t) => {
   pool.intercept({ path: '/v1.0/shutdown', method: 'POST' }).reply(204, '')
   await client.shutdown()
   pool.intercept({ path: '/v1.0/shutdown', method: 'POST' }).reply(404, daprError('ERR_DIRECT_INVOKE', 'x'))
-  await t.rejects(client.shutdown(), { statusCode: 404 })
+  await t.rejects(client.shutdown(), { code: 'SIDECAR_ERR_HTTP', statusCode: 404 })
 })
 
 t.test('publish encodes the topic and picks the content type from the data (case 67)', async (t) => {
@@ -121,7 +121,7 @@ t.test('publish encodes the topic and picks the content type from the data (case
   ])
   pool.intercept({ path: '/v1.0/publish/nope/orders', method: 'POST' })
     .reply(404, daprError('ERR_PUBSUB_NOT_FOUND', 'pubsub nope is not found'), { headers: JSON_TYPE })
-  await t.rejects(client.publish('nope', 'orders', {}), { statusCode: 404, errorCode: 'ERR_PUBSUB_NOT_FOUND' })
+  await t.rejects(client.publish('nope', 'orders', {}), { code: 'SIDECAR_ERR_HTTP', statusCode: 404, errorCode: 'ERR_PUBSUB_NOT_FOUND' })
   await t.rejects(client.publish('', 'orders', {}), SidecarOptionError)
   await t.rejects(client.publish('p', '', {}), { message: /topic must be a non-empty string/ })
 })

@@ -75,15 +75,15 @@ t.test('no store configured is a 500 ERR_STATE_STORE_NOT_CONFIGURED (case 24)', 
   const { pool, client } = mockSidecar(t)
   pool.intercept({ path: '/v1.0/state/mystore', method: 'POST' })
     .reply(500, daprError('ERR_STATE_STORE_NOT_CONFIGURED', 'state store mystore is not configured'), { headers: JSON_TYPE })
-  await t.rejects(client.state.save('mystore', { key: 'k', value: 1 }), { statusCode: 500, errorCode: 'ERR_STATE_STORE_NOT_CONFIGURED' })
+  await t.rejects(client.state.save('mystore', { key: 'k', value: 1 }), { code: 'SIDECAR_ERR_HTTP', statusCode: 500, errorCode: 'ERR_STATE_STORE_NOT_CONFIGURED' })
 })
 
 t.test('a non-JSON error body keeps its text as the message', async (t) => {
   const { pool, client } = mockSidecar(t)
   pool.intercept({ path: '/v1.0/state/statestore/k', method: 'GET' }).reply(502, 'Bad Gateway\n')
-  await t.rejects(client.state.get('statestore', 'k'), { statusCode: 502, errorCode: undefined, daprMessage: 'Bad Gateway' })
+  await t.rejects(client.state.get('statestore', 'k'), { code: 'SIDECAR_ERR_HTTP', statusCode: 502, errorCode: undefined, daprMessage: 'Bad Gateway' })
   pool.intercept({ path: '/v1.0/state/statestore/k', method: 'GET' }).reply(500, '')
-  await t.rejects(client.state.get('statestore', 'k'), { statusCode: 500, daprMessage: '(empty body)' })
+  await t.rejects(client.state.get('statestore', 'k'), { code: 'SIDECAR_ERR_HTTP', statusCode: 500, daprMessage: '(empty body)' })
 })
 
 t.test('save sends one JSON array with etag, options and string metadata (cases 27, 33)', async (t) => {
@@ -228,7 +228,7 @@ t.test('getBulk rejects answers that break the contract', async (t) => {
   await t.rejects(client.state.getBulk('statestore', ['a']), { code: 'SIDECAR_ERR_INVALID_RESPONSE', message: /no entry for key "a"/ })
   pool.intercept({ path: '/v1.0/state/statestore/bulk', method: 'POST' })
     .reply(400, daprError('ERR_MALFORMED_REQUEST', "input key/keyPrefix 'a||b' can't contain '||'"), { headers: JSON_TYPE })
-  await t.rejects(client.state.getBulk('statestore', ['a||b']), { statusCode: 400, errorCode: 'ERR_MALFORMED_REQUEST' })
+  await t.rejects(client.state.getBulk('statestore', ['a||b']), { code: 'SIDECAR_ERR_HTTP', statusCode: 400, errorCode: 'ERR_MALFORMED_REQUEST' })
   await t.rejects(client.state.getBulk('statestore', ['']), SidecarOptionError)
 })
 
@@ -322,11 +322,11 @@ t.test('update does not retry other failures, nor a 500 on an existing key', asy
   pool.intercept({ path: '/v1.0/state/statestore/c', method: 'GET' }).reply(200, '1', { headers: { etag: '1' } })
   pool.intercept({ path: '/v1.0/state/statestore', method: 'POST' })
     .reply(500, daprError('ERR_STATE_SAVE', 'redis down'), { headers: JSON_TYPE })
-  await t.rejects(client.state.update<number>('statestore', 'c', (n) => (n ?? 0) + 1), { statusCode: 500, errorCode: 'ERR_STATE_SAVE' })
+  await t.rejects(client.state.update<number>('statestore', 'c', (n) => (n ?? 0) + 1), { code: 'SIDECAR_ERR_HTTP', statusCode: 500, errorCode: 'ERR_STATE_SAVE' })
   pool.intercept({ path: '/v1.0/state/statestore/c', method: 'GET' }).reply(204, '')
   pool.intercept({ path: '/v1.0/state/statestore', method: 'POST' })
     .reply(400, daprError('ERR_MALFORMED_REQUEST', 'bad'), { headers: JSON_TYPE })
-  await t.rejects(client.state.update<number>('statestore', 'c', (n) => (n ?? 0) + 1), { statusCode: 400 })
+  await t.rejects(client.state.update<number>('statestore', 'c', (n) => (n ?? 0) + 1), { code: 'SIDECAR_ERR_HTTP', statusCode: 400 })
 })
 
 t.test('queryString encodes every part and leaves out undefined values', async (t) => {

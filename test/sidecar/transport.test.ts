@@ -152,9 +152,9 @@ t.test('fail maps 401 to an auth error and reads Dapr error bodies', async (t) =
   const err = (() => { try { transport.fail({ statusCode: 500, headers: {}, body }, info) } catch (e) { return e } })()
   t.ok(err instanceof SidecarHttpError)
   t.match(err, { statusCode: 500, errorCode: 'ERR_X', daprMessage: 'm', details: [{ '@type': 't' }] })
-  t.throws(() => transport.fail({ statusCode: 503, headers: {}, body: Buffer.alloc(0) }, info), { daprMessage: '(empty body)' })
+  t.throws(() => transport.fail({ statusCode: 503, headers: {}, body: Buffer.alloc(0) }, info), { code: 'SIDECAR_ERR_HTTP', daprMessage: '(empty body)' })
   // A JSON body of another shape is reported as text.
-  t.throws(() => transport.fail({ statusCode: 500, headers: {}, body: Buffer.from('{"error":"x"}') }, info), { errorCode: undefined, daprMessage: '{"error":"x"}' })
+  t.throws(() => transport.fail({ statusCode: 500, headers: {}, body: Buffer.from('{"error":"x"}') }, info), { code: 'SIDECAR_ERR_HTTP', errorCode: undefined, daprMessage: '{"error":"x"}' })
 })
 
 t.test('parseJsonBody parses or raises a contract error', async (t) => {
