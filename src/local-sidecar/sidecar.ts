@@ -166,7 +166,7 @@ export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
     setExtended: (k, v) => { extended[k] = v },
     shutdown: (force) => {
       logger.info({ force }, 'shutdown requested through the API')
-      void close().then(() => opts.onShutdown?.({ force }))
+      close().then(() => opts.onShutdown?.({ force }), (err: unknown) => logger.error({ err }, 'shutdown failed'))
     }
   }
 
