@@ -1,0 +1,85 @@
+// The order service as a Fastify app: built here, started by server.ts.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { SidecarClient, StateApi } from '../sidecar/index.js'
+import { registerHealthRoutes } from '../shared/health.js'
+import { installErrorHandlers, serverOptions } from '../shared/http.js'
+import { requireApiToken } from './auth.js'
+import { orderErrors } from './errors.js'
+import { NewOrderBodySchema, OrderAcceptedSchema, OrderDataSchema, OrderParamsSchema } from './schemas.js'
+import { createOrderStore } from './store.js'
+
+/** The part of the sidecar client the order service uses. */
+export type OrderSidecar = Pick<SidecarClient, 'healthzOutbound'> & { state: Pick<StateApi, 'get' | 'save'> }
+
+export interface OrderAppOptions {
+  sidecar: OrderSidecar
+  stateStoreName: string
+  /** When set, `POST /neworder` requires `dapr-api-token` equal to it. */
+  appApiToken?: string | undefined
+  /** A pino logger; none means no logs. */
+  logger?: FastifyBaseLogger | undefined
+  /** server.ts flips this at shutdown so `/readyz` fails while requests drain. */
+  isDraining?: (() => boolean) | undefined
+  /** Deadline of the readiness check's sidecar call; default 900 ms (under kubelet's 1 s). */
+  readyTimeoutMs?: number | undefined
+}
+
+/** The quickstart's limit was Express's 100 KB; an order is a few bytes. */
+export const BODY_LIMIT = 64 * 1024
+
+const err = { $ref: 'ErrorResponse#' }
+
+/**
+ * Builds the order service without listening or reading the environment.
+ * @example
+ * const app = buildApp({ sidecar: createSidecarClient(), stateStoreName: 'statestore' })
+ * const res = await app.inject({ method: 'POST', url: '/neworder', payload: { data: { orderId: '42' } } })
+ */
+export function buildApp (options: OrderAppOptions): FastifyInstance {
+  const app = Fastify(serverOptions(options.logger)).withTypeProvider<TypeBoxTypeProvider>()
+  const store = createOrderStore({ sidecar: options.sidecar, storeName: options.stateStoreName })
+  installErrorHandlers(app)
+  // JSON only: without this, Fastify's text/plain parser turns a wrong content type into a 400.
+  app.removeContentTypeParser('text/plain')
+  registerHealthRoutes(app, {
+    sidecar: options.sidecar,
+    isDraining: options.isDraining ?? (() => false),
+    readyTimeoutMs: options.readyTimeoutMs ?? 900
+  })
+
+  app.post('/neworder', {
+    bodyLimit: BODY_LIMIT,
+    ...(options.appApiToken === undefined ? {} : { onRequest: requireApiToken(options.appApiToken) }),
+    schema: {
+      body: NewOrderBodySchema,
+      response: { 200: OrderAcceptedSchema, 400: err, 401: err, 409: err, 413: err, 415: err, 500: err, 503: err }
+    }
+  }, async (request) => {
+    const { data } = request.body
+    const log = request.log.child({ orderId: data.orderId })
+    log.info(`Got a new order! Order ID: ${data.orderId}`)
+    const outcome = await store.create(data)
+    if (outcome === 'created') log.info(`Successfully persisted state for Order ID: ${data.orderId}`)
+    else log.info(`Order ID: ${data.orderId} was already persisted; nothing written`)
+    return { orderId: data.orderId }
+  })
+
+  app.get('/order', {
+    schema: { response: { 200: OrderDataSchema, 404: err, 500: err, 503: err } }
+  }, async () => {
+    const data = await store.latest()
+    if (data === undefined) throw orderErrors.noOrderYet()
+    return data
+  })
+
+  app.get('/orders/:orderId', {
+    schema: { params: OrderParamsSchema, response: { 200: OrderDataSchema, 400: err, 404: err, 500: err, 503: err } }
+  }, async (request) => {
+    const data = await store.get(request.params.orderId)
+    if (data === undefined) throw orderErrors.notFound(request.params.orderId)
+    return data
+  })
+
+  return app
+}

@@ -1,0 +1,17 @@
+// Every error the order service answers with, by stable code. Messages may change; codes never.
+import { HttpError } from '../shared/http.js'
+
+export type OrderErrorCode =
+  | 'ORDER_ERR_NOT_FOUND'
+  | 'ORDER_ERR_NO_ORDER_YET'
+  | 'ORDER_ERR_CONFLICT'
+  | 'ORDER_ERR_UNAUTHORIZED'
+  | 'ORDER_ERR_STORE_UNAVAILABLE'
+
+export const orderErrors = {
+  notFound: (orderId: string) => new HttpError<OrderErrorCode>(404, 'ORDER_ERR_NOT_FOUND', `Order ${orderId} not found`),
+  noOrderYet: () => new HttpError<OrderErrorCode>(404, 'ORDER_ERR_NO_ORDER_YET', 'No order has been received yet'),
+  conflict: (orderId: string) => new HttpError<OrderErrorCode>(409, 'ORDER_ERR_CONFLICT', `Order ${orderId} already exists with different data`),
+  unauthorized: () => new HttpError<OrderErrorCode>(401, 'ORDER_ERR_UNAUTHORIZED', 'Missing or invalid dapr-api-token'),
+  storeUnavailable: (cause: unknown) => new HttpError<OrderErrorCode>(503, 'ORDER_ERR_STORE_UNAVAILABLE', 'State store unavailable, retry later', { cause })
+}

@@ -1,0 +1,106 @@
+// Orders in Dapr state: one key per order plus the latest-order key, written in that order
+// and never in one transaction. On ElastiCache Serverless (Redis in cluster mode) the two
+// keys (`nodeapp||order-42`, `nodeapp||order`) live in different hash slots, where a
+// multi-key MULTI/EXEC is refused.
+import { createHash } from 'node:crypto'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { isTransientSidecarError, type StateApi } from '../sidecar/index.js'
+import { orderErrors } from './errors.js'
+import { LATEST_ORDER_KEY, OrderDataSchema, OrderRecordSchema, orderKey, type OrderData, type OrderRecord } from './schemas.js'
+
+export interface OrderStoreOptions {
+  sidecar: { state: Pick<StateApi, 'get' | 'save'> }
+  storeName: string
+}
+
+/** `created`: this call stored it. `existing`: an identical order was already stored. */
+export type CreateOutcome = 'created' | 'existing'
+
+export interface OrderStore {
+  /** Stores a new order; the same order again is a no-op, a different one under its id a 409. */
+  create (data: OrderData): Promise<CreateOutcome>
+  get (orderId: string): Promise<OrderData | undefined>
+  latest (): Promise<OrderData | undefined>
+}
+
+const checkRecord = TypeCompiler.Compile(OrderRecordSchema)
+const checkData = TypeCompiler.Compile(OrderDataSchema)
+
+/**
+ * @example
+ * const store = createOrderStore({ sidecar, storeName: 'statestore' })
+ * await store.create({ orderId: '42' }) // 'created'
+ * await store.get('42') // { orderId: '42' }
+ */
+export function createOrderStore ({ sidecar, storeName }: OrderStoreOptions): OrderStore {
+  async function read (key: string): Promise<OrderRecord | undefined> {
+    const entry = await guard(sidecar.state.get<unknown>(storeName, key))
+    if (entry === undefined) return undefined
+    if (!checkRecord.Check(entry.value)) throw new Error(`state key ${key} does not hold an order record`)
+    return entry.value
+  }
+
+  function settle (existing: OrderRecord, digest: string, data: OrderData): CreateOutcome {
+    if (existing.digest !== digest) throw orderErrors.conflict(String(data.orderId))
+    return 'existing'
+  }
+
+  return {
+    async create (data) {
+      const key = orderKey(data.orderId)
+      const digest = digestOf(data)
+      const existing = await read(key)
+      if (existing !== undefined) return settle(existing, digest, data)
+      try {
+        // first-write: of two concurrent creators of one id, only one can win.
+        await sidecar.state.save(storeName, { key, value: { data, digest }, concurrency: 'first-write' })
+      } catch (err) {
+        // Either a racing request wrote the key first (in-memory says 409, Redis a 500), or
+        // the store failed, or our write landed but its answer was lost. The key tells which.
+        const now = await read(key).catch(() => undefined)
+        if (now === undefined) throw translate(err)
+        settle(now, digest, data)
+      }
+      await guard(sidecar.state.save(storeName, { key: LATEST_ORDER_KEY, value: data }))
+      return 'created'
+    },
+
+    async get (orderId) {
+      return (await read(orderKey(orderId)))?.data
+    },
+
+    async latest () {
+      const entry = await guard(sidecar.state.get<unknown>(storeName, LATEST_ORDER_KEY))
+      if (entry === undefined) return undefined
+      if (!checkData.Check(entry.value)) throw new Error(`state key ${LATEST_ORDER_KEY} does not hold order data`)
+      return entry.value
+    }
+  }
+}
+
+/** SHA-256 of `value` as JSON with object keys sorted, so key order does not matter. */
+export function digestOf (value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex')
+}
+
+function canonicalJson (value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+    return `{${entries.join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+async function guard<T> (call: Promise<T>): Promise<T> {
+  try {
+    return await call
+  } catch (err) {
+    throw translate(err)
+  }
+}
+
+/** A store or sidecar that is down is a 503 the caller may retry; anything else stays a 500. */
+function translate (err: unknown): unknown {
+  return isTransientSidecarError(err) ? orderErrors.storeUnavailable(err) : err
+}

@@ -1,0 +1,89 @@
+// What both services' HTTP layers share: the one error shape, the error type routes throw,
+// the central error and not-found handlers, and the Fastify server options.
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyServerOptions } from 'fastify'
+
+/** Every 4xx/5xx body of both services. */
+export const ErrorResponseSchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  message: Type.String()
+}, { $id: 'ErrorResponse' })
+export type ErrorResponse = Static<typeof ErrorResponseSchema>
+
+/**
+ * An expected failure with a stable code; its message is safe to send to the client,
+ * even for a 5xx (so never put a dependency's error text in it).
+ * @example
+ * throw new HttpError(404, 'ORDER_ERR_NOT_FOUND', 'Order 42 not found')
+ */
+export class HttpError<C extends string = string> extends Error {
+  readonly statusCode: number
+  readonly code: C
+  constructor (statusCode: number, code: C, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'HttpError'
+    this.statusCode = statusCode
+    this.code = code
+  }
+}
+
+export const ERR_ROUTE_NOT_FOUND = 'APP_ERR_ROUTE_NOT_FOUND'
+export const ERR_INTERNAL = 'APP_ERR_INTERNAL'
+
+/**
+ * Server options both apps use. `requestTimeout` bounds slow clients; keep-alive is longer
+ * than the common 60 s idle timeout of proxies so they, not we, close idle sockets.
+ * `return503OnClosing` is off because Fastify's own 503 body does not have our shape; while
+ * closing, requests on open connections are still served and `/readyz` says 503.
+ * Ajv type coercion is off: `orderId` is a string-or-integer union, and coercion would
+ * silently turn `42` into `"42"` (or the reverse) depending on the branch order.
+ */
+export function serverOptions (logger: FastifyBaseLogger | undefined): FastifyServerOptions & { loggerInstance?: FastifyBaseLogger } {
+  return {
+    ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
+    connectionTimeout: 0,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, allErrors: true } }
+  }
+}
+
+/**
+ * Installs the handlers that give every error the `{ statusCode, code, message }` shape:
+ * validation → 400 `FST_ERR_VALIDATION`; Fastify's own 4xx (bad JSON 400, oversize 413, wrong
+ * content type 415) keep their `FST_ERR_*` code; `HttpError` as thrown; anything else → 500
+ * with a generic message, logged with its stack.
+ */
+export function installErrorHandlers (app: FastifyInstance): void {
+  app.addSchema(ErrorResponseSchema)
+
+  app.setErrorHandler<FastifyError | HttpError>((err, request, reply) => {
+    const body = toErrorResponse(err)
+    if (body.statusCode >= 500) request.log.error({ err }, 'request failed')
+    else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message)
+    return reply.code(body.statusCode).send(body)
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send({
+      statusCode: 404,
+      code: ERR_ROUTE_NOT_FOUND,
+      message: `Route ${request.method} ${request.url.split('?')[0]} not found`
+    })
+  })
+}
+
+function toErrorResponse (err: FastifyError | HttpError): ErrorResponse {
+  if (err instanceof HttpError) return { statusCode: err.statusCode, code: err.code, message: err.message }
+  if ('validation' in err && err.validation !== undefined) return { statusCode: 400, code: 'FST_ERR_VALIDATION', message: err.message }
+  // Only Fastify's own errors are trusted to carry a client-facing status; a dependency's
+  // error with a `statusCode` (a sidecar 400, say) is our bug, not the client's.
+  const status = err.statusCode
+  if (typeof err.code === 'string' && err.code.startsWith('FST_') && status !== undefined && status >= 400 && status < 500) {
+    return { statusCode: status, code: err.code, message: err.message }
+  }
+  return { statusCode: 500, code: ERR_INTERNAL, message: 'Internal Server Error' }
+}

@@ -1,0 +1,19 @@
+import t from 'tap'
+import { Value } from '@sinclair/typebox/value'
+import { LATEST_ORDER_KEY, NewOrderBodySchema, OrderIdSchema, orderKey } from '../../src/order/schemas.js'
+
+t.test('order ids: 1-64 chars of [A-Za-z0-9._-], or a non-negative safe integer', async (t) => {
+  for (const ok of ['42', 'a', 'A.b_c-9', 'x'.repeat(64), 0, 42, Number.MAX_SAFE_INTEGER]) t.ok(Value.Check(OrderIdSchema, ok), JSON.stringify(ok))
+  for (const bad of ['', 'x'.repeat(65), 'a b', 'a/b', 'a||b', 'é', -1, 1.5, 2 ** 53, null, true, {}]) t.notOk(Value.Check(OrderIdSchema, bad), JSON.stringify(bad))
+})
+
+t.test('a new order keeps the other fields of data', async (t) => {
+  t.ok(Value.Check(NewOrderBodySchema, { data: { orderId: '1', note: 'x' } }))
+  t.notOk(Value.Check(NewOrderBodySchema, { data: { note: 'x' } }))
+})
+
+t.test('keys: a number and its decimal string share one key, distinct from the latest key', async (t) => {
+  t.equal(orderKey(42), 'order-42')
+  t.equal(orderKey('42'), 'order-42')
+  t.not(orderKey('order'), LATEST_ORDER_KEY)
+})
