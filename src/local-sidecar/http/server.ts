@@ -139,5 +139,8 @@ export function buildApiServer (opts: ApiServerOptions): Server {
   // daprd: ReadHeaderTimeout 10 s and no write timeout (long invocations stream freely).
   server.headersTimeout = 10_000
   server.requestTimeout = 0
+  // Go's server sends no `Keep-Alive` header and keeps idle connections (daprd sets no
+  // IdleTimeout); 0 does both here. close() still drops idle connections.
+  server.keepAliveTimeout = 0
   return server
 }
