@@ -1,0 +1,180 @@
+// Runs every app of a run file the way `dapr run -f` does, with the project's local
+// sidecar in place of daprd: for each app a sidecar on free ports, then the app with the
+// environment the CLI exports. `npm start`, the end-to-end tests and the reliability tests
+// all start the system through this one function.
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { Writable } from 'node:stream'
+import { createSidecarClient } from '../sidecar/index.js'
+import { startProcess, type ManagedProcess } from './process.js'
+import type { ResolvedApp } from './run-file.js'
+
+export interface RunOptions {
+  apps: readonly ResolvedApp[]
+  /** Where the prefixed output of every child goes. */
+  output: Writable
+  /** Environment every child inherits (as the CLI's shell environment); default process.env. */
+  env?: Record<string, string | undefined> | undefined
+  /** Replaces every app's resources paths (e.g. a Redis flavour, or a test's own component folder). */
+  resourcesPaths?: readonly string[] | undefined
+  /** Extra environment for every app, over the run file's `env` (tests set GENERATOR_COUNT this way). */
+  appEnv?: Record<string, string> | undefined
+  /** Command that starts one sidecar, given daprd's flags; default: the local sidecar. */
+  sidecarCommand?: readonly string[] | undefined
+  /** How long a sidecar may take to answer /v1.0/healthz/outbound; default 20 s. */
+  sidecarReadyTimeoutMs?: number | undefined
+  /** SIGTERM grace before SIGKILL, per process; default 10 s. */
+  stopGraceMs?: number | undefined
+}
+
+export interface RunningApp {
+  appId: string
+  appPort: number | undefined
+  daprHttpPort: number
+  daprGrpcPort: number
+  sidecar: ManagedProcess
+  app: ManagedProcess
+}
+
+export interface RunningSystem {
+  apps: RunningApp[]
+  /** Resolves once every app has exited by itself, with the first non-zero exit code (else 0). */
+  finished: Promise<number>
+  /** Stops every app, then every sidecar; resolves when all have exited. */
+  stop (): Promise<void>
+}
+
+export class RunnerError extends Error {
+  readonly code = 'RUNNER_ERR_START'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'RunnerError'
+  }
+}
+
+/** The local sidecar's CLI, run from TypeScript sources through tsx or from the build, like the runner itself. */
+export function defaultSidecarCommand (runnerUrl = import.meta.url): string[] {
+  const fromSources = runnerUrl.endsWith('.ts')
+  const main = fileURLToPath(new URL(`../local-sidecar/main.${fromSources ? 'ts' : 'js'}`, runnerUrl))
+  return fromSources ? [process.execPath, '--import', 'tsx', main] : [process.execPath, main]
+}
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export function sidecarFlags (app: ResolvedApp, ports: { http: number, grpc: number }, resourcesPaths: readonly string[]): string[] {
+  const flags = ['--app-id', app.appId, '--dapr-http-port', String(ports.http), '--dapr-grpc-port', String(ports.grpc), '--app-protocol', app.appProtocol]
+  if (app.appPort !== undefined) flags.push('--app-port', String(app.appPort))
+  if (app.appChannelAddress !== '') flags.push('--app-channel-address', app.appChannelAddress)
+  for (const path of resourcesPaths) flags.push('--resources-path', path)
+  if (app.configFile !== undefined) flags.push('--config', app.configFile)
+  if (app.logLevel !== undefined) flags.push('--log-level', app.logLevel)
+  if (app.enableApiLogging) flags.push('--enable-api-logging')
+  if (app.appHealth !== undefined) {
+    flags.push('--enable-app-health-check')
+    if (app.appHealth.path !== undefined) flags.push('--app-health-check-path', app.appHealth.path)
+    if (app.appHealth.intervalSeconds !== undefined) flags.push('--app-health-probe-interval', String(app.appHealth.intervalSeconds))
+    if (app.appHealth.timeoutMs !== undefined) flags.push('--app-health-probe-timeout', String(app.appHealth.timeoutMs))
+    if (app.appHealth.threshold !== undefined) flags.push('--app-health-threshold', String(app.appHealth.threshold))
+  }
+  return flags
+}
+
+/** What `dapr run` exports to an app (dapr-http-api.md §7), then the run file's env, then the caller's. */
+export function appEnvironment (app: ResolvedApp, ports: { http: number, grpc: number, metrics: number }, base: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {
+    ...base,
+    APP_ID: app.appId,
+    APP_CHANNEL_ADDRESS: app.appChannelAddress,
+    DAPR_HTTP_PORT: String(ports.http),
+    DAPR_GRPC_PORT: String(ports.grpc),
+    DAPR_METRICS_PORT: String(ports.metrics),
+    APP_PROTOCOL: app.appProtocol
+  }
+  if (app.appPort !== undefined) env.APP_PORT = String(app.appPort)
+  return { ...env, ...app.env, ...extra }
+}
+
+export async function startSystem (options: RunOptions): Promise<RunningSystem> {
+  const base = options.env ?? process.env
+  const [command, ...commandArgs] = options.sidecarCommand ?? defaultSidecarCommand()
+  if (command === undefined) throw new RunnerError('sidecarCommand must name a program')
+  const grace = options.stopGraceMs ?? 10_000
+  const started: RunningApp[] = []
+  const sidecars: ManagedProcess[] = []
+
+  async function stop (): Promise<void> {
+    await Promise.all(started.map(async (a) => await a.app.stop(grace)))
+    await Promise.all(sidecars.map(async (s) => await s.stop(grace)))
+  }
+
+  try {
+    for (const app of options.apps) {
+      const ports = {
+        http: app.daprHttpPort ?? await freePort(),
+        grpc: app.daprGrpcPort ?? await freePort(),
+        metrics: app.metricsPort ?? await freePort()
+      }
+      const sidecar = startProcess({
+        name: `daprd ${app.appId}`,
+        prefix: `== DAPR - ${app.appId} ==`,
+        command,
+        args: [...commandArgs, ...sidecarFlags(app, ports, options.resourcesPaths ?? app.resourcesPaths)],
+        cwd: app.appDir,
+        env: base,
+        output: options.output
+      })
+      sidecars.push(sidecar)
+      await waitForSidecar(sidecar, ports.http, base, options.sidecarReadyTimeoutMs ?? 20_000)
+      const [appCommand, ...appArgs] = app.command as [string, ...string[]]
+      const child = startProcess({
+        name: app.appId,
+        prefix: `== APP - ${app.appId} ==`,
+        command: appCommand,
+        args: appArgs,
+        cwd: app.appDir,
+        env: appEnvironment(app, ports, base, options.appEnv),
+        output: options.output
+      })
+      started.push({ appId: app.appId, appPort: app.appPort, daprHttpPort: ports.http, daprGrpcPort: ports.grpc, sidecar, app: child })
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+
+  // As with `dapr run -f`: an app that exits takes its sidecar down with it.
+  const finished = Promise.all(started.map(async (a) => {
+    const code = await a.app.exited
+    await a.sidecar.stop(grace)
+    return code
+  })).then((codes) => {
+    const failed = codes.find((c) => c !== 0)
+    return failed === undefined ? 0 : typeof failed === 'number' ? failed : 1
+  })
+
+  return { apps: started, finished, stop }
+}
+
+async function waitForSidecar (sidecar: ManagedProcess, port: number, env: Record<string, string | undefined>, timeoutMs: number): Promise<void> {
+  const client = createSidecarClient({ endpoint: `http://127.0.0.1:${port}`, env })
+  const controller = new AbortController()
+  // A sidecar that exits (a bad component file, a port in use) will never answer: stop waiting at once.
+  sidecar.exited.then(() => controller.abort(), () => {})
+  try {
+    await client.waitForSidecar({ timeoutMs, signal: controller.signal })
+  } catch (err) {
+    const how = sidecar.hasExited() ? `exited with ${await sidecar.exited}` : `did not answer within ${timeoutMs} ms`
+    throw new RunnerError(`the sidecar of ${sidecar.name.replace('daprd ', '')} ${how}; its output above says why`, { cause: err })
+  } finally {
+    await client.close()
+  }
+}

@@ -1,0 +1,118 @@
+// startSystem with a stand-in sidecar: flags, exported environment, start order, stop and failure.
+import { resolve } from 'node:path'
+import t from 'tap'
+import { appEnvironment, defaultSidecarCommand, freePort, sidecarFlags, startSystem } from '../../src/runner/runner.js'
+import type { ResolvedApp } from '../../src/runner/run-file.js'
+import { Collect } from '../helpers/collect.js'
+
+const fakeDaprd = [process.execPath, resolve(import.meta.dirname, '../helpers/fake-daprd.mjs')]
+
+function app (overrides: Partial<ResolvedApp> = {}): ResolvedApp {
+  return {
+    appId: 'nodeapp',
+    appDir: process.cwd(),
+    command: [process.execPath, '-e', 'console.log(JSON.stringify({ id: process.env.APP_ID, port: process.env.DAPR_HTTP_PORT, grpc: process.env.DAPR_GRPC_PORT, appPort: process.env.APP_PORT, x: process.env.X }))'],
+    appPort: undefined,
+    appChannelAddress: '',
+    daprHttpPort: undefined,
+    daprGrpcPort: undefined,
+    metricsPort: undefined,
+    resourcesPaths: ['/res/a', '/res/b'],
+    configFile: undefined,
+    appProtocol: 'http',
+    logLevel: undefined,
+    enableApiLogging: false,
+    env: { X: 'from run file' },
+    appHealth: undefined,
+    ...overrides
+  }
+}
+
+t.test('sidecarFlags speaks daprd\'s flag names', async (t) => {
+  t.same(sidecarFlags(app(), { http: 1, grpc: 2 }, ['/r']), ['--app-id', 'nodeapp', '--dapr-http-port', '1', '--dapr-grpc-port', '2', '--app-protocol', 'http', '--resources-path', '/r'])
+  const full = sidecarFlags(app({
+    appPort: 3000,
+    appChannelAddress: '127.0.0.2',
+    configFile: '/c.yaml',
+    logLevel: 'debug',
+    enableApiLogging: true,
+    appHealth: { path: '/healthz', intervalSeconds: 5, timeoutMs: 500, threshold: 3 }
+  }), { http: 1, grpc: 2 }, [])
+  t.same(full.slice(8), ['--app-port', '3000', '--app-channel-address', '127.0.0.2', '--config', '/c.yaml', '--log-level', 'debug', '--enable-api-logging',
+    '--enable-app-health-check', '--app-health-check-path', '/healthz', '--app-health-probe-interval', '5', '--app-health-probe-timeout', '500', '--app-health-threshold', '3'])
+  t.same(sidecarFlags(app({ appHealth: { path: undefined, intervalSeconds: undefined, timeoutMs: undefined, threshold: undefined } }), { http: 1, grpc: 2 }, []).slice(-1), ['--enable-app-health-check'])
+})
+
+t.test('appEnvironment exports what dapr run exports, then the run file env, then extras', async (t) => {
+  const env = appEnvironment(app({ appPort: 3000, env: { X: 'run', DAPR_HTTP_PORT: 'overridden?' } }), { http: 1, grpc: 2, metrics: 3 }, { PATH: '/bin', X: 'shell' }, { EXTRA: 'e' })
+  t.match(env, { PATH: '/bin', APP_ID: 'nodeapp', APP_CHANNEL_ADDRESS: '', APP_PORT: '3000', DAPR_HTTP_PORT: 'overridden?', DAPR_GRPC_PORT: '2', DAPR_METRICS_PORT: '3', APP_PROTOCOL: 'http', X: 'run', EXTRA: 'e' })
+  t.notOk('APP_PORT' in appEnvironment(app(), { http: 1, grpc: 2, metrics: 3 }, {}))
+})
+
+t.test('the default sidecar command runs the local sidecar from the sources', async (t) => {
+  const [node, ...rest] = defaultSidecarCommand()
+  t.equal(node, process.execPath)
+  t.match(rest.join(' '), /--import tsx .*src\/local-sidecar\/main\.ts$/)
+  t.same(defaultSidecarCommand('file:///app/dist/runner/runner.js'), [process.execPath, '/app/dist/local-sidecar/main.js'], 'the build runs without tsx')
+})
+
+t.test('starts a sidecar per app, then the app with its ports; output is prefixed; stop frees everything', async (t) => {
+  const output = new Collect()
+  const httpPort = await freePort()
+  const system = await startSystem({
+    apps: [app({ daprHttpPort: httpPort, appPort: 3999 }), app({ appId: 'generator', command: [process.execPath, '-e', 'process.on("SIGTERM", () => process.exit(0)); console.log("gen up"); setInterval(() => {}, 1000)'] })],
+    output,
+    env: { ...process.env, X: 'shell' },
+    appEnv: { EXTRA: '1' },
+    sidecarCommand: fakeDaprd,
+    stopGraceMs: 5000
+  })
+  t.equal(system.apps.length, 2)
+  const [nodeapp, generator] = system.apps
+  t.equal(nodeapp?.daprHttpPort, httpPort)
+  t.not(generator?.daprHttpPort, httpPort)
+  await output.waitFor(/== APP - nodeapp == \{/)
+  await output.waitFor(/== APP - generator == gen up/)
+  t.match(output.text, `== DAPR - nodeapp == fake daprd args: --app-id nodeapp --dapr-http-port ${httpPort}`)
+  t.match(output.text, `--app-port 3999 --resources-path /res/a --resources-path /res/b`)
+  const line = /== APP - nodeapp == (\{.*\})/.exec(output.text)?.[1] as string
+  t.same(JSON.parse(line), { id: 'nodeapp', port: String(httpPort), grpc: String(nodeapp?.daprGrpcPort), appPort: '3999', x: 'from run file' })
+  // nodeapp's command exits at once, which takes its sidecar down, as with the Dapr CLI.
+  await nodeapp?.sidecar.exited
+  await system.stop()
+  t.ok(system.apps.every((a) => a.app.hasExited() && a.sidecar.hasExited()))
+  t.equal(await system.finished, 0)
+  // The port is free again.
+  const { createServer } = await import('node:net')
+  const probe = createServer()
+  await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(httpPort, '127.0.0.1', resolve) })
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+})
+
+t.test('finished reports the first failing exit code', async (t) => {
+  const output = new Collect()
+  const system = await startSystem({ apps: [app({ command: [process.execPath, '-e', 'process.exit(7)'] })], output, sidecarCommand: fakeDaprd })
+  t.equal(await system.finished, 7)
+  const killed = await startSystem({ apps: [app({ command: [process.execPath, '-e', 'process.kill(process.pid, "SIGKILL")'] })], output, sidecarCommand: fakeDaprd })
+  t.equal(await killed.finished, 1)
+})
+
+t.test('a sidecar that exits at start fails the start and stops what was started', async (t) => {
+  const output = new Collect()
+  const err = await startSystem({
+    apps: [app()],
+    output,
+    env: { ...process.env, FAKE_DAPRD_MODE: 'exit' },
+    sidecarCommand: fakeDaprd
+  }).catch((e: unknown) => e)
+  t.match(err, { code: 'RUNNER_ERR_START', message: 'the sidecar of nodeapp exited with 3; its output above says why' })
+  t.match(output.text, '== DAPR - nodeapp == component statestore: bad')
+})
+
+t.test('a sidecar that never answers times out', async (t) => {
+  const output = new Collect()
+  const silent = [process.execPath, '-e', 'process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000)', '--']
+  const err = await startSystem({ apps: [app()], output, sidecarCommand: silent, sidecarReadyTimeoutMs: 200, stopGraceMs: 2000 }).catch((e: unknown) => e)
+  t.match(err, { code: 'RUNNER_ERR_START', message: /did not answer within 200 ms/ })
+  await t.rejects(startSystem({ apps: [app()], output, sidecarCommand: [] }), { message: 'sidecarCommand must name a program' })
+})
