@@ -74,7 +74,7 @@ t.test('starts a sidecar per app, then the app with its ports; output is prefixe
   await output.waitFor(/== APP - nodeapp == \{/)
   await output.waitFor(/== APP - generator == gen up/)
   t.match(output.text, `== DAPR - nodeapp == fake daprd args: --app-id nodeapp --dapr-http-port ${httpPort}`)
-  t.match(output.text, `--app-port 3999 --resources-path /res/a --resources-path /res/b`)
+  t.match(output.text, '--app-port 3999 --resources-path /res/a --resources-path /res/b')
   const line = /== APP - nodeapp == (\{.*\})/.exec(output.text)?.[1] as string
   t.same(JSON.parse(line), { id: 'nodeapp', port: String(httpPort), grpc: String(nodeapp?.daprGrpcPort), appPort: '3999', x: 'from run file' })
   // nodeapp's command exits at once, which takes its sidecar down, as with the Dapr CLI.
