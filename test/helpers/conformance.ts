@@ -180,3 +180,14 @@ export async function eventually (fn: () => Promise<boolean>, timeoutMs = 15_000
 export function body (r: RawResponse): any {
   return JSON.parse(r.body)
 }
+
+/** A loopback port nothing listens on (just released by the OS). */
+export async function unusedPort (): Promise<number> {
+  const { createServer } = await import('node:net')
+  return await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
