@@ -17,7 +17,7 @@ await forEachTarget(t, async (t, target) => {
   t.test('20-22. API token', async (t) => {
     const s = await tokenSidecar(t, target)
     if (!s) return
-    for (const headers of [{}, { 'dapr-api-token': 'wrong' }]) {
+    for (const headers of [{}, { 'dapr-api-token': 'wrong' }] as Array<Record<string, string>>) {
       const r = await call(s.url, 'GET', '/v1.0/metadata', { headers })
       t.same([r.status, r.headers['content-type'], r.body], [401, 'text/plain; charset=utf-8', 'invalid api token\n'])
     }
