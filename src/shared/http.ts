@@ -62,8 +62,14 @@ export function installErrorHandlers (app: FastifyInstance): void {
 
   app.setErrorHandler<FastifyError | HttpError>((err, request, reply) => {
     const body = toErrorResponse(err)
-    if (body.statusCode >= 500) request.log.error({ err }, 'request failed')
-    else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message)
+    if (err instanceof HttpError && body.statusCode >= 500) {
+      // Expected outages (sidecar or store down): one warning with the cause, no stack of ours.
+      request.log.warn({ code: body.code, statusCode: body.statusCode, err: err.cause }, body.message)
+    } else if (body.statusCode >= 500) {
+      request.log.error({ err }, 'request failed')
+    } else {
+      request.log.info({ code: body.code, statusCode: body.statusCode }, body.message)
+    }
     return reply.code(body.statusCode).send(body)
   })
 

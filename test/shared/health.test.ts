@@ -17,10 +17,12 @@ t.test('readyz passes the deadline to the sidecar check and maps failures to 503
   })
   t.same((await app.inject('/healthz')).json(), { status: 'ok' })
   t.same((await app.inject('/readyz')).json(), { status: 'ready' })
+  t.not((await app.inject('/healthz')).headers.connection, 'close')
   t.same(seen, [{ timeoutMs: 123 }])
   fail = true
   t.same((await app.inject('/readyz')).json(), { statusCode: 503, code: 'HEALTH_ERR_SIDECAR_UNAVAILABLE', message: 'Dapr sidecar is not ready' })
   draining = true
   t.same((await app.inject('/readyz')).json(), { statusCode: 503, code: 'HEALTH_ERR_DRAINING', message: 'Shutting down' })
   t.equal(seen.length, 2, 'a draining app does not ask the sidecar')
+  t.equal((await app.inject('/healthz')).headers.connection, 'close', 'draining answers close their connection')
 })

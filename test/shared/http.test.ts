@@ -34,6 +34,7 @@ t.test('every error has the { statusCode, code, message } shape', async (t) => {
   t.same((await app.inject('/missing')).json(), { statusCode: 404, code: ERR_ROUTE_NOT_FOUND, message: 'Route GET /missing not found' })
   t.notMatch(JSON.stringify((await app.inject('/boom')).json()), /secret internals|at /)
   t.ok(logs.lines.some((l) => l.level === 50 && (l.err as { message?: string }).message === 'secret internals'), '5xx causes are logged')
+  t.ok(logs.lines.some((l) => l.level === 40 && l.code === 'X_ERR_DOWN' && l.msg === 'down, retry'), 'expected 5xx are one warning')
 })
 
 t.test('server options: explicit timeouts, no logger unless given, no type coercion', async (t) => {

@@ -1,0 +1,26 @@
+// The order service's environment, parsed once at start-up (server.ts).
+import { Type, type Static } from '@sinclair/typebox'
+import { LogLevelSchema, parseEnv } from '../shared/config.js'
+
+export const OrderConfigSchema = Type.Object({
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  /** 0 picks a free port (tests). */
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  LOG_LEVEL: LogLevelSchema,
+  STATE_STORE_NAME: Type.String({ minLength: 1, default: 'statestore' }),
+  /** When set, POST /neworder requires header dapr-api-token equal to it (daprd's APP_API_TOKEN). */
+  APP_API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  /** Time between failing /readyz and closing the listener, so routing catches up first. */
+  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, default: 0 }),
+  /** Hard limit on the whole shutdown; keep it under terminationGracePeriodSeconds (30 s). */
+  CLOSE_GRACE_DELAY_MS: Type.Integer({ minimum: 1, default: 10_000 })
+})
+export type OrderConfig = Static<typeof OrderConfigSchema>
+
+/**
+ * @example
+ * const config = loadOrderConfig(process.env) // throws ConfigError listing every problem
+ */
+export function loadOrderConfig (env: Record<string, string | undefined>): OrderConfig {
+  return parseEnv(OrderConfigSchema, env)
+}
