@@ -2,7 +2,8 @@
 // sidecar in place of daprd: for each app a sidecar on free ports, then the app with the
 // environment the CLI exports. `npm start`, the end-to-end tests and the reliability tests
 // all start the system through this one function.
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { Writable } from 'node:stream'
 import { createSidecarClient } from '../sidecar/index.js'
@@ -23,6 +24,8 @@ export interface RunOptions {
   sidecarCommand?: readonly string[] | undefined
   /** How long a sidecar may take to answer /v1.0/healthz/outbound; default 20 s. */
   sidecarReadyTimeoutMs?: number | undefined
+  /** How long an app with an app port may take to accept connections; default 60 s. */
+  appReadyTimeoutMs?: number | undefined
   /** SIGTERM grace before SIGKILL, per process; default 10 s. */
   stopGraceMs?: number | undefined
 }
@@ -145,6 +148,7 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
         output: options.output
       })
       started.push({ appId: app.appId, appPort: app.appPort, daprHttpPort: ports.http, daprGrpcPort: ports.grpc, sidecar, app: child })
+      if (app.appPort !== undefined) await waitForApp(child, app.appPort, options.appReadyTimeoutMs ?? 60_000)
     }
   } catch (err) {
     await stop()
@@ -177,4 +181,22 @@ async function waitForSidecar (sidecar: ManagedProcess, port: number, env: Recor
   } finally {
     await client.close()
   }
+}
+
+// Like daprd's blockUntilAppIsReady: dial the app port every 100 ms until it accepts.
+async function waitForApp (app: ManagedProcess, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!await accepts(port)) {
+    if (app.hasExited()) throw new RunnerError(`${app.name} exited with ${await app.exited} before listening on port ${port}; its output above says why`)
+    if (Date.now() > deadline) throw new RunnerError(`${app.name} did not listen on port ${port} within ${timeoutMs} ms`)
+    await sleep(100)
+  }
+}
+
+async function accepts (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => resolve(false))
+  })
 }

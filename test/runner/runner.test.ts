@@ -59,8 +59,18 @@ t.test('the default sidecar command runs the local sidecar from the sources', as
 t.test('starts a sidecar per app, then the app with its ports; output is prefixed; stop frees everything', async (t) => {
   const output = new Collect()
   const httpPort = await freePort()
+  const appPort = await freePort()
+  const listening = [
+    'const env = { id: process.env.APP_ID, port: process.env.DAPR_HTTP_PORT, grpc: process.env.DAPR_GRPC_PORT, appPort: process.env.APP_PORT, x: process.env.X }',
+    'console.log(JSON.stringify(env))',
+    'const server = require("node:http").createServer((q, r) => r.end()).listen(Number(process.env.APP_PORT), "127.0.0.1")',
+    'process.on("SIGTERM", () => server.close(() => process.exit(0)))'
+  ].join(';')
   const system = await startSystem({
-    apps: [app({ daprHttpPort: httpPort, appPort: 3999 }), app({ appId: 'generator', command: [process.execPath, '-e', 'process.on("SIGTERM", () => process.exit(0)); console.log("gen up"); setInterval(() => {}, 1000)'] })],
+    apps: [
+      app({ daprHttpPort: httpPort, appPort, command: [process.execPath, '-e', listening] }),
+      app({ appId: 'generator', command: [process.execPath, '-e', 'console.log("gen up")'] })
+    ],
     output,
     env: { ...process.env, X: 'shell' },
     appEnv: { EXTRA: '1' },
@@ -74,19 +84,32 @@ t.test('starts a sidecar per app, then the app with its ports; output is prefixe
   await output.waitFor(/== APP - nodeapp == \{/)
   await output.waitFor(/== APP - generator == gen up/)
   t.match(output.text, `== DAPR - nodeapp == fake daprd args: --app-id nodeapp --dapr-http-port ${httpPort}`)
-  t.match(output.text, '--app-port 3999 --resources-path /res/a --resources-path /res/b')
+  t.match(output.text, `--app-port ${appPort} --resources-path /res/a --resources-path /res/b`)
   const line = /== APP - nodeapp == (\{.*\})/.exec(output.text)?.[1] as string
-  t.same(JSON.parse(line), { id: 'nodeapp', port: String(httpPort), grpc: String(nodeapp?.daprGrpcPort), appPort: '3999', x: 'from run file' })
-  // nodeapp's command exits at once, which takes its sidecar down, as with the Dapr CLI.
-  await nodeapp?.sidecar.exited
+  t.same(JSON.parse(line), { id: 'nodeapp', port: String(httpPort), grpc: String(nodeapp?.daprGrpcPort), appPort: String(appPort), x: 'from run file' })
+  // The generator's command exits at once, which takes its sidecar down, as with the Dapr CLI.
+  await generator?.sidecar.exited
+  t.notOk(nodeapp?.sidecar.hasExited(), 'the other app keeps its sidecar')
   await system.stop()
   t.ok(system.apps.every((a) => a.app.hasExited() && a.sidecar.hasExited()))
   t.equal(await system.finished, 0)
-  // The port is free again.
+  // Both ports are free again.
   const { createServer } = await import('node:net')
-  const probe = createServer()
-  await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(httpPort, '127.0.0.1', resolve) })
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  for (const port of [httpPort, appPort]) {
+    const probe = createServer()
+    await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(port, '127.0.0.1', resolve) })
+    await new Promise<void>((resolve) => probe.close(() => resolve()))
+  }
+})
+
+t.test('an app that exits or never listens on its app port fails the start', async (t) => {
+  const output = new Collect()
+  const port = await freePort()
+  await t.rejects(startSystem({ apps: [app({ appPort: port, command: [process.execPath, '-e', 'process.exit(2)'] })], output, sidecarCommand: fakeDaprd }),
+    { code: 'RUNNER_ERR_START', message: `nodeapp exited with 2 before listening on port ${port}; its output above says why` })
+  const idle = [process.execPath, '-e', 'process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000)']
+  await t.rejects(startSystem({ apps: [app({ appPort: port, command: idle })], output, sidecarCommand: fakeDaprd, appReadyTimeoutMs: 300 }),
+    { code: 'RUNNER_ERR_START', message: `nodeapp did not listen on port ${port} within 300 ms` })
 })
 
 t.test('finished reports the first failing exit code', async (t) => {
@@ -115,4 +138,20 @@ t.test('a sidecar that never answers times out', async (t) => {
   const err = await startSystem({ apps: [app()], output, sidecarCommand: silent, sidecarReadyTimeoutMs: 200, stopGraceMs: 2000 }).catch((e: unknown) => e)
   t.match(err, { code: 'RUNNER_ERR_START', message: /did not answer within 200 ms/ })
   await t.rejects(startSystem({ apps: [app()], output, sidecarCommand: [] }), { message: 'sidecarCommand must name a program' })
+})
+
+t.test('by default each app gets the real local sidecar', async (t) => {
+  const output = new Collect()
+  const { mkdtemp } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const registry = await mkdtemp(resolve(tmpdir(), 'runner-registry-'))
+  const system = await startSystem({
+    apps: [app({ appId: 'runner-default', resourcesPaths: [resolve(import.meta.dirname, '../../components/local')], command: [process.execPath, '-e', 'console.log("done")'] })],
+    output,
+    env: { ...process.env, LOCAL_SIDECAR_REGISTRY_DIR: registry },
+    sidecarReadyTimeoutMs: 60_000
+  })
+  t.equal(await system.finished, 0)
+  t.match(output.text, '== DAPR - runner-default ==')
+  t.match(output.text, 'local sidecar started')
 })
