@@ -10,6 +10,7 @@ t.test('legacy and rich bodies', async (t) => {
   t.match(errors.transactionsNotSupported('s').details, [{ reason: 'DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED' }, { resource_name: 's' }, { links: [{ url: /supported-state-stores/ }] }])
   t.equal(errors.healthNotReady(['runtime', 'x']).message, 'dapr is not ready: [runtime x]')
   t.equal(errors.directInvoke('b', 'boom').status, 500)
+  t.same(errors.storeNotFound('s', 'A').details?.[0]?.metadata, { appID: 'A' })
   t.equal(errors.pubsubNotFound('p').status, 404)
 })
 

@@ -34,4 +34,5 @@ t.test('decodeItem', async (t) => {
 
 t.test('a missing value is JSON null', async (t) => {
   t.equal(decodeItem({ key: 'k' }, 'SetRequest', true).value, null)
+  t.equal(decodeItem({ value: 1 }, 'SetRequest', true).key, '')
 })
