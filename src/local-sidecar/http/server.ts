@@ -92,7 +92,7 @@ export function buildApiServer (opts: ApiServerOptions): Server {
   ]
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { rawPath, rawQuery } = splitTarget(req.url ?? '/')
+    const { rawPath, rawQuery } = splitTarget(req.url as string)
     const decodedPath = pathUnescape(rawPath)
     if (decodedPath === undefined) {
       // Go's server rejects a malformed escape while parsing the request line: plain text.
@@ -100,7 +100,7 @@ export function buildApiServer (opts: ApiServerOptions): Server {
       res.end('400 Bad Request')
       return
     }
-    const method = (req.method ?? 'GET').toUpperCase()
+    const method = (req.method as string).toUpperCase()
     if (opts.apiLogging) opts.logger.info({ method, path: rawPath }, 'HTTP API called')
     if (opts.apiToken !== undefined) {
       const trimmed = decodedPath.replace(/^\/+|\/+$/g, '')
@@ -120,7 +120,8 @@ export function buildApiServer (opts: ApiServerOptions): Server {
     for (const route of routes) {
       const params = matchRoute(route.pattern, segments)
       if (params && route.methods.includes(method)) {
-        ctx.params = params.map((p) => queryUnescape(p) ?? p)
+        // The path's escapes were validated above, so unescaping cannot fail here.
+        ctx.params = params.map((p) => queryUnescape(p) as string)
         handler = route.handler
         break
       }
