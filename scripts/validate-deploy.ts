@@ -76,7 +76,8 @@ export const repoRoot = path.resolve(here, '..')
 
 /** The namespace every app object lives in. */
 export const NAMESPACE = 'orders'
-/** close-with-grace's default delay: how long the app may take to drain after SIGTERM. */
+/** close-with-grace's default delay: how long the app may take to drain after SIGTERM,
+ * unless the container sets CLOSE_GRACE_DELAY_MS. */
 export const APP_CLOSE_DELAY_S = 10
 const SHUTDOWN_MARGIN_S = 5
 
@@ -919,12 +920,14 @@ export function checkShutdown (b: DeployBundle): Issue[] {
     const fail = (message: string): void => { issues.push({ check: 'POD_SHUTDOWN', where: ref(d), message }) }
     const grace = podSpec(d).terminationGracePeriodSeconds ?? 30
     const preStop = appContainer(d)?.lifecycle?.preStop?.sleep?.seconds ?? 0
+    const closeMs = envOf(appContainer(d), 'CLOSE_GRACE_DELAY_MS')?.value
+    const drain = closeMs === undefined ? APP_CLOSE_DELAY_S : Number(closeMs) / 1000
     const ann = annotations(d)
     const graceful = Number(ann['dapr.io/graceful-shutdown-seconds'] ?? 5)
     const block = seconds(ann['dapr.io/block-shutdown-duration']) ?? 0
-    if (grace < preStop + APP_CLOSE_DELAY_S + SHUTDOWN_MARGIN_S) fail(`terminationGracePeriodSeconds ${grace} < preStop ${preStop} + app drain ${APP_CLOSE_DELAY_S} + margin ${SHUTDOWN_MARGIN_S}`)
+    if (!(grace >= preStop + drain + SHUTDOWN_MARGIN_S)) fail(`terminationGracePeriodSeconds ${grace} < preStop ${preStop} + app drain ${drain} + margin ${SHUTDOWN_MARGIN_S}`)
     if (grace < block + graceful + SHUTDOWN_MARGIN_S) fail(`terminationGracePeriodSeconds ${grace} < daprd block ${block} + graceful ${graceful} + margin ${SHUTDOWN_MARGIN_S}`)
-    if (block > 0 && block < preStop + APP_CLOSE_DELAY_S) fail(`block-shutdown-duration ${block}s ends before the app has drained (${preStop + APP_CLOSE_DELAY_S}s)`)
+    if (block > 0 && block < preStop + drain) fail(`block-shutdown-duration ${block}s ends before the app has drained (${preStop + drain}s)`)
     for (const svc of servicesFor(b, d).filter((s) => s?.spec?.type === 'LoadBalancer')) {
       const delay = nlbDeregistrationDelay(svc)
       if (delay === undefined) fail(`${ref(svc)} sets no deregistration_delay.timeout_seconds`)

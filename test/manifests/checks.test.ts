@@ -131,6 +131,7 @@ const cases: Case[] = [
   ['grace period shorter than the drain', 'POD_SHUTDOWN', (b) => { pod(b, 'nodeapp').terminationGracePeriodSeconds = 20 }, /terminationGracePeriodSeconds 20 </],
   ['grace period shorter than daprd', 'POD_SHUTDOWN', (b) => { ann(b, 'generator')['dapr.io/graceful-shutdown-seconds'] = '30' }, /daprd block 15 \+ graceful 30/],
   ['preStop shorter than deregistration', 'POD_SHUTDOWN', (b) => { ctr(b, 'nodeapp').lifecycle.preStop.sleep.seconds = 5 }, /must exceed Service\/nodeapp-public's deregistration delay 10s/],
+  ['app drain longer than the grace period', 'POD_SHUTDOWN', (b) => { env(b, 'nodeapp', 'CLOSE_GRACE_DELAY_MS').value = '30000' }, /preStop 15 \+ app drain 30/],
   ['daprd stops before the app drained', 'POD_SHUTDOWN', (b) => { ann(b, 'nodeapp')['dapr.io/block-shutdown-duration'] = '5s' }, /ends before the app has drained/],
   ['no zone spread', 'POD_SPREAD', (b) => { delete pod(b, 'nodeapp').topologySpreadConstraints }, /topology\.kubernetes\.io\/zone/],
   ['spread on other pods', 'POD_SPREAD', (b) => { pod(b, 'generator').topologySpreadConstraints[1].labelSelector.matchLabels['app.kubernetes.io/name'] = 'nodeapp' }, /selects other pods/],
