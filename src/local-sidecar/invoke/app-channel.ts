@@ -57,11 +57,11 @@ export function describeNetError (err: unknown, addr: string): string {
 // Probes and dials never reject; the catch only satisfies the floating-promise rule.
 function noop (): void {}
 
-function canConnect (host: string, port: number, timeoutMs: number): Promise<boolean> {
+// A dial that hangs only delays readiness; the OS connect timeout ends it.
+function canConnect (host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host, port })
     const done = (ok: boolean): void => { s.destroy(); resolve(ok) }
-    s.setTimeout(timeoutMs, () => done(false))
     s.once('connect', () => done(true))
     s.once('error', () => done(false))
   })
@@ -107,7 +107,7 @@ export function createAppChannel (opts: AppChannelOptions): AppChannel {
   }
 
   async function dial (): Promise<void> {
-    if (await canConnect(opts.address, opts.port, 1_000)) {
+    if (await canConnect(opts.address, opts.port)) {
       isReady = true
       opts.logger.info({ app: addr }, 'application discovered on port')
       if (opts.health) probe(opts.health).catch(noop)

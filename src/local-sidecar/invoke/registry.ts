@@ -31,12 +31,12 @@ export function isAlive (pid: number): boolean {
   }
 }
 
-export function accepts (address: string, timeoutMs = 500): Promise<boolean> {
+/** Registered addresses are loopback ones, which accept or refuse at once: no timer needed. */
+export function accepts (address: string): Promise<boolean> {
   const i = address.lastIndexOf(':')
   return new Promise((resolve) => {
     const s = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) })
     const done = (ok: boolean): void => { s.destroy(); resolve(ok) }
-    s.setTimeout(timeoutMs, () => done(false))
     s.once('connect', () => done(true))
     s.once('error', () => done(false))
   })
@@ -52,7 +52,7 @@ export interface Registry {
 }
 
 function fileName (e: RegistryEntry): string {
-  return `${encodeURIComponent(e.appId)}.${e.pid}.${e.internalAddress.replace(/[^0-9A-Za-z]/g, '_')}.json`
+  return `${encodeURIComponent(e.appId)}.${encodeURIComponent(e.namespace)}.${e.pid}.${e.internalAddress.replace(/[^0-9A-Za-z]/g, '_')}.json`
 }
 
 /**
