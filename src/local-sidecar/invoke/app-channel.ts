@@ -54,9 +54,6 @@ export function describeNetError (err: unknown, addr: string): string {
   return e.message
 }
 
-// Probes and dials never reject; the catch only satisfies the floating-promise rule.
-function noop (): void {}
-
 // A dial that hangs only delays readiness; the OS connect timeout ends it.
 function canConnect (host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -87,13 +84,14 @@ export function createAppChannel (opts: AppChannelOptions): AppChannel {
     timers.add(t)
   }
 
+  // probe() and dial() never reject: they are started and left to reschedule themselves.
   async function probe (h: AppHealthOptions): Promise<void> {
     let ok = false
     try {
       // No dapr-api-token on probes, as daprd's HealthProbe builds a bare GET.
       const r = await request(origin + h.path, { method: 'GET', headersTimeout: h.timeoutMs, bodyTimeout: h.timeoutMs, signal: AbortSignal.timeout(h.timeoutMs) })
       await r.body.dump()
-      ok = r.statusCode >= 200 && r.statusCode < 300
+      ok = Math.floor(r.statusCode / 100) === 2
     } catch {}
     if (ok) {
       if (!isHealthy) opts.logger.info({ app: addr }, 'app is healthy')
@@ -103,19 +101,19 @@ export function createAppChannel (opts: AppChannelOptions): AppChannel {
       opts.logger.warn({ app: addr, failures }, 'app is not healthy')
       isHealthy = false
     }
-    later(h.intervalMs, () => { probe(h).catch(noop) })
+    later(h.intervalMs, () => { probe(h) })
   }
 
   async function dial (): Promise<void> {
     if (await canConnect(opts.address, opts.port)) {
       isReady = true
       opts.logger.info({ app: addr }, 'application discovered on port')
-      if (opts.health) probe(opts.health).catch(noop)
+      if (opts.health) probe(opts.health)
       return
     }
-    later(100, () => { dial().catch(noop) })
+    later(100, () => { dial() })
   }
-  dial().catch(noop)
+  dial()
 
   return {
     address: opts.address,
