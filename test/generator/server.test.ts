@@ -1,0 +1,160 @@
+import t, { type Test } from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { reportSummary } from '../../src/generator/server.js'
+import { startChildService } from '../helpers/child-service.js'
+import { startFakeDaprd, type FakeDaprd } from '../helpers/fake-daprd.js'
+import { captureLogs } from '../helpers/log-capture.js'
+
+const SCRIPT = 'src/generator/server.ts'
+const base = (daprd: FakeDaprd): Record<string, string> => ({ PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, GENERATOR_INTERVAL_MS: '0' })
+
+type Grace = { options: { delay: number }, fn: (event: { signal?: string, err?: Error }) => Promise<void>, uninstalled: boolean }
+
+/** The server module with close-with-grace replaced by a recorder. */
+async function mockedServer (t: Test, isMain = false) {
+  const installed: Grace[] = []
+  const real = await import('../../src/shared/process.js')
+  const mod = await t.mockImport<typeof import('../../src/generator/server.js')>('../../src/generator/server.js', {
+    'close-with-grace': (options: { delay: number }, fn: Grace['fn']) => {
+      const grace: Grace = { options, fn, uninstalled: false }
+      installed.push(grace)
+      return { close: () => {}, uninstall: () => { grace.uninstalled = true } }
+    },
+    '../../src/shared/process.js': { ...real, isMainModule: () => isMain }
+  })
+  return { main: mod.main, installed }
+}
+
+function freshExitCode (t: Test): void {
+  t.teardown(() => { process.exitCode = 0 })
+}
+
+t.test('as a process: a finished count exits 0, writes the delivered ids, and a restart continues after its block', async (t) => {
+  const daprd = await startFakeDaprd(t)
+  const file = join(t.testdir(), 'delivered.txt')
+  const env = { ...base(daprd), GENERATOR_COUNT: '5', GENERATOR_DELIVERED_FILE: file }
+  const first = startChildService(t, SCRIPT, env)
+  t.same(await first.exited, { code: 0, signal: null })
+  t.match(first.lines.find((l) => l.msg === 'Generator stopped'), { sent: 5, delivered: 5, failed: 0, retried: 0, stoppedBy: 'count', p50LatencyMs: Number, p99LatencyMs: Number })
+  const second = startChildService(t, SCRIPT, env)
+  t.same(await second.exited, { code: 0, signal: null })
+  t.same(readFileSync(file, 'utf8').trim().split('\n'), ['1', '2', '3', '4', '5', '101', '102', '103', '104', '105'])
+  t.same(daprd.invocations.slice(0, 1), [{ data: { orderId: '1' } }])
+  t.equal(daprd.state.get('order-id-counter')?.value, 200)
+})
+
+t.test('as a process: orders given up on mean exit 1, with each id and reason logged', async (t) => {
+  const daprd = await startFakeDaprd(t)
+  daprd.onInvoke = () => ({ status: 409, body: { statusCode: 409, code: 'ORDER_ERR_CONFLICT', message: 'x' } })
+  const svc = startChildService(t, SCRIPT, { ...base(daprd), GENERATOR_COUNT: '2' })
+  t.same(await svc.exited, { code: 1, signal: null })
+  t.match(svc.lines.filter((l) => l.level === 50 && l.orderId !== undefined), [{ orderId: '1', reason: 'HTTP 409 ORDER_ERR_CONFLICT' }, { orderId: '2' }])
+  t.match(svc.lines.find((l) => l.msg === 'Generator stopped with orders not delivered'), { failed: 2, givenUp: [{ orderId: '1' }, { orderId: '2' }] })
+})
+
+t.test('as a process: SIGTERM stops it cleanly with exit 0', async (t) => {
+  const daprd = await startFakeDaprd(t)
+  const svc = startChildService(t, SCRIPT, { ...base(daprd), GENERATOR_INTERVAL_MS: '50' })
+  await svc.waitForLine((l) => l.msg === 'Order 2 delivered')
+  svc.child.kill('SIGTERM')
+  t.same(await svc.exited, { code: 0, signal: null })
+  t.match(svc.lines.find((l) => l.msg === 'Generator stopped'), { stoppedBy: 'signal', failed: 0 })
+})
+
+t.test('as a process: a bad environment is reported at once and exits 1', async (t) => {
+  const svc = startChildService(t, SCRIPT, { GENERATOR_COUNT: '0', GENERATOR_CONCURRENCY: 'x' })
+  t.same(await svc.exited, { code: 1, signal: null })
+  t.match(svc.lines.find((l) => l.level === 60), { problems: [/^GENERATOR_COUNT/, /^GENERATOR_CONCURRENCY/] })
+})
+
+t.test('in process: a finished count resolves 0, uninstalls the signal handlers and records ids', async (t) => {
+  freshExitCode(t)
+  const daprd = await startFakeDaprd(t)
+  const { main, installed } = await mockedServer(t)
+  const file = join(t.testdir(), 'ids.txt')
+  t.equal(await main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_COUNT: '3', GENERATOR_DELIVERED_FILE: file, CLOSE_GRACE_DELAY_MS: '1234' }), 0)
+  t.equal(installed[0]?.options.delay, 1234)
+  t.equal(installed[0]?.uninstalled, true)
+  t.equal(readFileSync(file, 'utf8'), '1\n2\n3\n')
+})
+
+t.test('in process: a signal aborts the loop; the handler fails when orders were given up', async (t) => {
+  freshExitCode(t)
+  const daprd = await startFakeDaprd(t)
+  let first: () => void = () => {}
+  const invoked = new Promise<void>((resolve) => { first = resolve })
+  daprd.onInvoke = () => { first(); return { status: 400, body: { code: 'FST_ERR_VALIDATION' } } }
+  const { main, installed } = await mockedServer(t)
+  const running = main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
+  await invoked
+  await t.rejects(installed[0]!.fn({ signal: 'SIGTERM' }), /orders not delivered/)
+  t.equal(await running, 1)
+  t.equal(process.exitCode, 1)
+})
+
+t.test('in process: an error event stops it too, logged as such', async (t) => {
+  freshExitCode(t)
+  const daprd = await startFakeDaprd(t)
+  let first: () => void = () => {}
+  const invoked = new Promise<void>((resolve) => { first = resolve })
+  daprd.onInvoke = () => { first(); return { status: 200, body: {} } }
+  const { main, installed } = await mockedServer(t)
+  const running = main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
+  await invoked
+  await installed[0]!.fn({ err: new Error('uncaught somewhere') })
+  t.equal(await running, 0)
+})
+
+t.test('in process: stopped while waiting for the sidecar is a clean stop; a wait that times out is not', async (t) => {
+  freshExitCode(t)
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const port = (closed.address() as AddressInfo).port
+  await new Promise<void>((resolve) => closed.close(() => resolve()))
+  const nowhere = { PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent' }
+  const { main, installed } = await mockedServer(t)
+  const waiting = main({ ...nowhere, GENERATOR_SIDECAR_WAIT_MS: '600000' })
+  while (installed.length === 0) await new Promise((resolve) => setImmediate(resolve))
+  await installed[0]!.fn({ signal: 'SIGINT' })
+  t.equal(await waiting, 0)
+  t.equal(await main({ ...nowhere, GENERATOR_SIDECAR_WAIT_MS: '200' }), 1)
+})
+
+t.test('in process: config, sidecar option and listen failures resolve 1 without running', async (t) => {
+  freshExitCode(t)
+  const { main, installed } = await mockedServer(t)
+  t.equal(await main({ GENERATOR_COUNT: 'zero' }), 1)
+  t.equal(await main({ DAPR_HTTP_ENDPOINT: 'nope' }), 1)
+  const daprd = await startFakeDaprd(t)
+  const busy = createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())))
+  t.equal(await main({ ...base(daprd), LOG_LEVEL: 'silent', PORT: String((busy.address() as AddressInfo).port) }), 1)
+  t.equal(installed.length, 0)
+})
+
+t.test('in process: importing it as the entry script starts it', async (t) => {
+  freshExitCode(t)
+  const daprd = await startFakeDaprd(t)
+  const saved = { ...process.env }
+  t.teardown(() => { process.env = saved })
+  Object.assign(process.env, { ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_COUNT: '1' })
+  const { installed } = await mockedServer(t, true)
+  t.equal(installed.length, 1)
+  t.equal(installed[0]?.uninstalled, true, 'it ran to the end of its count')
+  t.same(daprd.invocations, [{ data: { orderId: '1' } }])
+})
+
+t.test('reportSummary: info and 0 when all were delivered, error and 1 otherwise', async (t) => {
+  const logs = captureLogs('info')
+  const clean = { sent: 1, delivered: 1, failed: 0, retried: 0, p50LatencyMs: 3, p99LatencyMs: 3, deliveredIds: ['1'], givenUp: [], stoppedBy: 'count' as const }
+  t.equal(reportSummary(logs.logger, clean), 0)
+  t.equal(reportSummary(logs.logger, { ...clean, delivered: 0, sent: 0, stoppedBy: 'fatal', fatal: 'could not reserve order ids: x' }), 1)
+  t.match(logs.lines, [
+    { level: 30, msg: 'Generator stopped', sent: 1, delivered: 1, failed: 0, retried: 0, p50LatencyMs: 3, p99LatencyMs: 3, stoppedBy: 'count' },
+    { level: 50, msg: 'Generator stopped with orders not delivered', fatal: 'could not reserve order ids: x' }
+  ])
+})
