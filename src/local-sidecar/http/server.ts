@@ -1,6 +1,7 @@
 // The daprd-shaped HTTP API server on plain node:http: raw paths, Go path cleaning,
 // the API token middleware and the fallback of every unmatched request to service invocation.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { timingSafeEqual, createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { ApiRequest } from './context.js'
@@ -9,6 +10,7 @@ import { DaprError, errors, sendError } from './errors.js'
 import { cleanPath, parseQuery, pathUnescape, queryUnescape } from './go-compat.js'
 import { runtimeHandlers, type RuntimeApi } from './runtime.js'
 import { respondOrFail, stateHandlers, type StateApiOptions } from './state.js'
+import { findTarget } from '../invoke/target.js'
 
 export interface ApiServerOptions {
   state: StateApiOptions
@@ -136,7 +138,20 @@ export function buildApiServer (opts: ApiServerOptions): Server {
     }
   }
 
+  // node:http hands CONNECT to a 'connect' listener, not to the request handler. daprd's app
+  // channel rejects the verb: 500 ERR_DIRECT_INVOKE (or 404 when there is no target at all).
+  function handleConnect (req: IncomingMessage, socket: Duplex): void {
+    const write = (status: number, type: string, body: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] as string}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    }
+    if (opts.apiToken !== undefined && !sameToken(req.headers['dapr-api-token'], opts.apiToken)) return write(401, 'text/plain; charset=utf-8', 'invalid api token\n')
+    const target = findTarget(pathUnescape(splitTarget(req.url as string).rawPath) ?? '', req.headers)
+    const err = target ? errors.directInvoke(target.targetId, 'invalid HTTP verb') : errors.noAppId()
+    write(err.status, 'application/json', err.body())
+  }
+
   const server = createServer((req, res) => { handle(req, res).catch(() => res.destroy()) })
+  server.on('connect', handleConnect)
   // daprd: ReadHeaderTimeout 10 s and no write timeout (long invocations stream freely).
   server.headersTimeout = 10_000
   server.requestTimeout = 0

@@ -110,7 +110,6 @@ export function createInvoker (opts: InvokerOptions): Invoker {
     const verb = mapVerb(ctx.method)
     let r: AppResponse
     try {
-      if (verb === 'CONNECT') throw new InvokeFailure('invalid HTTP verb')
       const method = normalizeMethod(target.method)
       const path = appPath(method, ctx.rawQuery)
       if (/^https?:\/\//.test(target.targetId)) throw new InvokeFailure('the local sidecar does not invoke external HTTP endpoints')

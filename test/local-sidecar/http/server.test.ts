@@ -70,3 +70,23 @@ t.test('unexpected handler errors', async (t) => {
   const b = await call(big.url, 'PUT', '/v1.0/metadata/k', { body: Buffer.alloc((4 << 20) + 1) })
   t.same([b.status, json(b).message], [400, 'stream too large'])
 })
+
+async function rawConnect (url: string, target: string, headers = ''): Promise<string> {
+  const port = Number(new URL(url).port)
+  return await new Promise<string>((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(`CONNECT ${target} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`))
+    let out = ''
+    s.on('data', (c) => { out += c.toString() })
+    s.on('end', () => resolve(out))
+  })
+}
+
+t.test('CONNECT is refused like daprd', async (t) => {
+  const api = await startApi(t)
+  t.match(await rawConnect(api.url, '/v1.0/invoke/B/method/x'), /^HTTP\/1.1 500 Internal Server Error\r\n[^]*\r\n\r\n\{"errorCode":"ERR_DIRECT_INVOKE","message":"failed to invoke, id: B, err: invalid HTTP verb"\}$/)
+  t.match(await rawConnect(api.url, 'example.com:443'), /^HTTP\/1.1 404 Not Found[^]*failed getting app id/)
+  t.match(await rawConnect(api.url, '/%zz'), /^HTTP\/1.1 404/)
+  const secured = await startApi(t, { apiToken: 't' })
+  t.match(await rawConnect(secured.url, '/v1.0/invoke/B/method/x'), /^HTTP\/1.1 401[^]*invalid api token\n$/)
+  t.match(await rawConnect(secured.url, '/v1.0/invoke/B/method/x', 'dapr-api-token: t\r\n'), /^HTTP\/1.1 500/)
+})
