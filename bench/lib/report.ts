@@ -1,0 +1,116 @@
+// Markdown tables from a results object: what `npm run bench` prints, writes next to the
+// JSON, and (with --update-docs) splices into docs/benchmarks.md.
+import type { ClientSection, Impl, Op } from '../sections/client.js'
+import type { PipelineSection } from '../sections/pipeline.js'
+import type { ServicesSection } from '../sections/services.js'
+import type { SidecarSection } from '../sections/sidecar.js'
+import { fmtNum, fmtRatio, fmtSpread, ratio, type Spread } from './stats.js'
+
+export interface Results {
+  meta: {
+    mode: string
+    startedAt: string
+    durationS: number
+    node: string
+    os: string
+    cpuModel: string
+    cpuCount: number
+    cpusAllowed: string
+    memoryGiB: number
+    pinning: string
+    loadBefore: string
+    loadAfter: string
+    commit: string
+    reps: number
+    warmupMs: number
+    warmupCalls: number
+    windowMs: number
+    rounds: number
+    skipped: string[]
+  }
+  sections: {
+    client?: ClientSection | undefined
+    services?: ServicesSection | undefined
+    sidecar?: SidecarSection | undefined
+    pipeline?: PipelineSection | undefined
+  }
+}
+
+const OP_NAMES: Record<Op, string> = { save: 'state save', get: 'state get (ETag)', delete: 'state delete', invoke: 'invoke POST' }
+
+export function renderMarkdown (r: Results): string {
+  const m = r.meta
+  const out: string[] = []
+  out.push(`Run of ${m.startedAt} (${m.mode}, commit ${m.commit}, ${m.durationS} s). Each cell: ${m.reps} repetition(s), each in a fresh process warmed up for ${m.warmupMs} ms and at least ${m.warmupCalls} calls, then ${m.rounds} windows of ${m.windowMs} ms taking turns with the other contenders of its comparison. Medians of the repetitions with (min–max).`)
+  out.push(`Machine: ${m.cpuModel}, ${m.cpuCount} CPU(s) (allowed ${m.cpusAllowed}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; ${m.pinning}. Load average (1/5/15 min) ${m.loadBefore} before, ${m.loadAfter} after: the machine was shared with other work.`)
+  out.push('')
+  if (r.sections.client !== undefined) out.push(...renderClient(r.sections.client))
+  if (r.sections.services !== undefined) out.push(...renderServices(r.sections.services))
+  if (r.sections.sidecar !== undefined) out.push(...renderSidecar(r.sections.sidecar))
+  if (r.sections.pipeline !== undefined) out.push(...renderPipeline(r.sections.pipeline))
+  for (const s of m.skipped) out.push(`- Skipped: ${s.split('\n')[0] ?? s}`)
+  return out.join('\n') + '\n'
+}
+
+function renderClient (s: ClientSection): string[] {
+  const out: string[] = []
+  const cell = (impl: Impl, op: Op, c: number) => s.cells.find((x) => x.impl === impl && x.op === op && x.concurrency === c)
+  const ops = [...new Set(s.cells.map((x) => x.op))]
+  for (const c of [1, 32]) {
+    out.push(`#### Client cost, concurrency ${c} (calls/s)`, '')
+    out.push('| operation | ours | @dapr/dapr SDK | bare undici | ours / SDK | ours / undici |')
+    out.push('|---|---:|---:|---:|---:|---:|')
+    for (const op of ops) {
+      const [o, d, u] = (['ours', 'sdk', 'undici'] as const).map((i) => cell(i, op, c)?.opsPerSec)
+      out.push(`| ${OP_NAMES[op]} | ${fmtSpread(o)} | ${fmtSpread(d)} | ${fmtSpread(u)} | ${fmtRatio(ratio(o, d))} | ${fmtRatio(ratio(o, u))} |`)
+    }
+    out.push('')
+    out.push(`#### Client latency and CPU, concurrency ${c} (µs; ours / SDK / undici)`, '')
+    out.push('| operation | p50 | p99 | client CPU per call |')
+    out.push('|---|---:|---:|---:|')
+    const three = (pick: (x: NonNullable<ReturnType<typeof cell>>) => Spread, op: Op, digits: number) =>
+      (['ours', 'sdk', 'undici'] as const).map((i) => { const x = cell(i, op, c); return x === undefined ? 'n/a' : fmtNum(pick(x).median, digits) }).join(' / ')
+    for (const op of ops) {
+      out.push(`| ${OP_NAMES[op]} | ${three((x) => x.p50Us, op, 0)} | ${three((x) => x.p99Us, op, 0)} | ${three((x) => x.cpuUsPerCall, op, 1)} |`)
+    }
+    out.push('')
+  }
+  const bad = s.cells.flatMap((x) => x.runs.filter((r) => !r.connsOk || r.errors > 0).map((r) => `${x.impl} ${x.op} c=${x.concurrency} rep ${r.rep + 1}: ${r.connsOpened} connection(s), ${r.connsOpenedInWindows} opened in measured windows, ${r.errors} error(s)${r.firstError ? ` (${r.firstError})` : ''}`))
+  const conns = (impl: Impl, c: number) => [...new Set(s.cells.filter((x) => x.impl === impl && x.concurrency === c).flatMap((x) => x.runs.map((r) => r.connsOpened)))].join('/')
+  out.push(`Connections the stub accepted per cell (c=1 | c=32): ours ${conns('ours', 1)} | ${conns('ours', 32)}, SDK ${conns('sdk', 1)} | ${conns('sdk', 32)}, undici ${conns('undici', 1)} | ${conns('undici', 32)}; ${bad.length === 0 ? 'none opened during a measured window (keep-alive held) and no errors.' : `exceptions: ${bad.join('; ')}`}`)
+  out.push('')
+  out.push('#### Import cost (fresh process, `await import(...)`, heap after a full GC)', '')
+  out.push('| module | import ms | heap after import MB | heap added MB | RSS MB |')
+  out.push('|---|---:|---:|---:|---:|')
+  const names: Record<string, string> = { baseline: '(nothing)', ours: 'our client (src/sidecar, built)', sdk: '@dapr/dapr', undici: 'undici alone' }
+  for (const i of s.imports) {
+    out.push(`| ${names[i.impl] ?? i.impl} | ${fmtSpread(i.importMs, 1)} | ${fmtNum(i.heapBytes.median / 1e6, 1)} | ${fmtNum(i.heapDeltaBytes.median / 1e6, 1)} | ${fmtNum(i.rssBytes.median / 1e6, 1)} |`)
+  }
+  const ours = s.imports.find((i) => i.impl === 'ours')?.importMs
+  const sdk = s.imports.find((i) => i.impl === 'sdk')?.importMs
+  out.push('', `Import time ours / SDK: ${fmtRatio(ratio(ours, sdk))}.`, '')
+  return out
+}
+
+function renderSidecar (s: SidecarSection): string[] {
+  const out: string[] = ['#### Local sidecar, Redis store: through the sidecar vs the same commands straight from Node', '']
+  out.push('| operation | concurrency | through the sidecar (calls/s) | Node → Redis (calls/s) | sidecar / direct | p99 µs sidecar / direct |')
+  out.push('|---|---:|---:|---:|---:|---:|')
+  for (const op of ['save', 'get'] as const) {
+    for (const c of [1, 32]) {
+      const a = s.cells.find((x) => x.target === 'sidecar' && x.op === op && x.concurrency === c)
+      const b = s.cells.find((x) => x.target === 'direct' && x.op === op && x.concurrency === c)
+      out.push(`| state ${op} | ${c} | ${fmtSpread(a?.opsPerSec)} | ${fmtSpread(b?.opsPerSec)} | ${fmtRatio(ratio(a?.opsPerSec, b?.opsPerSec))} | ${fmtNum(a?.p99Us.median ?? NaN)} / ${fmtNum(b?.p99Us.median ?? NaN)} |`)
+    }
+  }
+  out.push('')
+  return out
+}
+
+function renderServices (_s: ServicesSection): string[] {
+  return []
+}
+
+function renderPipeline (_s: PipelineSection): string[] {
+  return []
+}
