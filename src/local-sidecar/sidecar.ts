@@ -12,6 +12,7 @@ import { buildInternalServer } from './invoke/internal-server.js'
 import { createInvoker } from './invoke/invoker.js'
 import { createRegistry, type RegistryEntry } from './invoke/registry.js'
 import type { StateStore, StoreFeature } from './store/types.js'
+import { loadConfiguration, loadResources } from './resources.js'
 
 /** The daprd release whose behaviour this sidecar reproduces (metadata `runtimeVersion`). */
 export const RUNTIME_VERSION = '1.18.3'
@@ -20,7 +21,7 @@ export interface SidecarOptions {
   appId: string
   appPort?: number | undefined
   appChannelAddress?: string | undefined
-  /** API port; 0 picks a free one. Default 3500, as daprd. */
+  /** API port; 0 picks a free one. Default DEFAULT_HTTP_PORT (3500), as daprd. */
   httpPort?: number | undefined
   /** Interface the API listens on (default 127.0.0.1). */
   listenAddress?: string | undefined
@@ -44,6 +45,8 @@ export interface SidecarOptions {
   /** Environment for `{env:...}`-style component values (default process.env). */
   env?: NodeJS.ProcessEnv | undefined
   logger?: Logger | undefined
+  /** How long close() lets in-flight requests finish before cutting connections (default 5000 ms). */
+  closeGraceMs?: number | undefined
   /** Called after `POST /v1.0/shutdown` has closed the sidecar; `force` = `dapr-force-shutdown: true`. */
   onShutdown?: ((info: { force: boolean }) => void) | undefined
 }
@@ -57,12 +60,12 @@ export interface Sidecar {
   close (): Promise<void>
 }
 
-interface ResourcesModule {
-  loadResources (opts: { resourcesPaths: string[], appId: string, env?: NodeJS.ProcessEnv }): Promise<{ stateStores: StateStore[], resiliencies: string[] }>
-}
+/** daprd's default API port, used when `httpPort` is not given. */
+export const DEFAULT_HTTP_PORT = 3500
 
-// Resolved at run time so this module does not depend on the loader's file at build time.
-const RESOURCES_MODULE = './resources.js'
+export function defaultLogger (appId: string): Logger {
+  return pino({ name: 'local-sidecar' }).child({ app_id: appId })
+}
 
 export function capabilities (features: readonly StoreFeature[]): string[] {
   const out: string[] = [...features]
@@ -83,22 +86,18 @@ function listen (server: Server, port: number, host: string): Promise<number> {
 
 function closeServer (server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
-    if (!server.listening) return resolve()
     const force = setTimeout(() => server.closeAllConnections(), graceMs)
     server.close(() => { clearTimeout(force); resolve() })
     server.closeIdleConnections()
   })
 }
 
-async function withTimeout (p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p.then(() => true), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })])
-  } catch {
-    return false
-  } finally {
-    clearTimeout(timer)
-  }
+function withTimeout (p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    const done = (ok: boolean): void => { clearTimeout(timer); resolve(ok) }
+    p.then(() => done(true), () => done(false))
+  })
 }
 
 /**
@@ -109,7 +108,7 @@ async function withTimeout (p: Promise<void>, ms: number): Promise<boolean> {
  * await sc.close()
  */
 export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
-  const logger = opts.logger ?? pino({ name: 'local-sidecar' }).child({ app_id: opts.appId })
+  const logger = opts.logger ?? defaultLogger(opts.appId)
   const namespace = opts.namespace ?? 'default'
   const channelAddress = opts.appChannelAddress ?? '127.0.0.1'
   let stores: StateStore[]
@@ -117,10 +116,15 @@ export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
   if (opts.stores) {
     stores = opts.stores
   } else {
-    const mod = await import(RESOURCES_MODULE) as ResourcesModule
-    const loaded = await mod.loadResources({ resourcesPaths: opts.resourcesPaths, appId: opts.appId, env: opts.env ?? process.env })
+    const loaded = await loadResources({ resourcesPaths: opts.resourcesPaths, appId: opts.appId, env: opts.env ?? process.env, logger })
     stores = loaded.stateStores
     resiliencies = loaded.resiliencies
+  }
+  let enabledFeatures: string[] = []
+  if (opts.configPath !== undefined) {
+    const config = await loadConfiguration(opts.configPath)
+    enabledFeatures = config.features.filter((f) => f.enabled).map((f) => f.name)
+    if (config.accessControl) logger.warn({ config: config.name }, 'accessControl is not enforced by the local sidecar')
   }
   await Promise.all(stores.map((s) => s.init()))
 
@@ -141,6 +145,7 @@ export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
       const doc: Record<string, unknown> = {
         id: opts.appId,
         runtimeVersion: RUNTIME_VERSION,
+        ...(enabledFeatures.length > 0 ? { enabledFeatures } : {}),
         components: stores.map((s) => ({ name: s.name, type: s.type, version: s.version, capabilities: capabilities(s.features) })),
         extended: { ...extended, daprRuntimeVersion: RUNTIME_VERSION, localSidecar: 'orders-on-dapr' },
         appConnectionProperties: {
@@ -180,7 +185,7 @@ export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
   })
   const secret = randomBytes(24).toString('hex')
   const internal = buildInternalServer({ secret, app, logger })
-  const port = await listen(api, opts.httpPort ?? 3500, opts.listenAddress ?? '127.0.0.1')
+  const port = await listen(api, opts.httpPort ?? DEFAULT_HTTP_PORT, opts.listenAddress ?? '127.0.0.1')
   const internalPort = await listen(internal, 0, '127.0.0.1')
   const entry: RegistryEntry = { appId: opts.appId, namespace, pid: process.pid, httpPort: port, internalAddress: `127.0.0.1:${internalPort}`, secret }
   await registry.register(entry)
@@ -189,7 +194,7 @@ export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
   function close (): Promise<void> {
     closing ??= (async () => {
       await registry.unregister(entry)
-      await Promise.all([closeServer(api, 5_000), closeServer(internal, 5_000)])
+      await Promise.all([closeServer(api, opts.closeGraceMs ?? 5_000), closeServer(internal, opts.closeGraceMs ?? 5_000)])
       await invoker.close()
       await app?.close()
       await Promise.all(stores.map((s) => s.close()))

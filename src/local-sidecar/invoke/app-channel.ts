@@ -40,7 +40,7 @@ export interface AppChannel {
   readonly address: string
   readonly port: number
   /** Sends `verb appPath` to the app; `appPath` is already escaped and carries the raw query. */
-  invoke (verb: string, appPath: string, headers: HeaderMap, body: Readable | null): Promise<AppResponse>
+  invoke (verb: string, appPath: string, headers: HeaderMap, body: Readable | null, signal?: AbortSignal): Promise<AppResponse>
   /** True once the app port has accepted a TCP connection. */
   ready (): boolean
   healthy (): boolean
@@ -118,12 +118,12 @@ export function createAppChannel (opts: AppChannelOptions): AppChannel {
   return {
     address: opts.address,
     port: opts.port,
-    async invoke (verb, appPath, headers, body) {
+    async invoke (verb, appPath, headers, body, signal) {
       if (opts.health && !isHealthy) throw new AppChannelError('app is not in a healthy state')
       const h: HeaderMap = { ...headers }
       if (opts.appApiToken !== undefined) h['dapr-api-token'] = opts.appApiToken
       try {
-        const r = await pool.request({ method: verb as 'GET', path: appPath, headers: h, body })
+        const r = await pool.request({ method: verb as 'GET', path: appPath, headers: h, body, signal })
         return { statusCode: r.statusCode, headers: r.headers, body: r.body }
       } catch (err) {
         const op = verb.charAt(0) + verb.slice(1).toLowerCase()

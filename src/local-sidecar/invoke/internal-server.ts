@@ -2,7 +2,7 @@
 // (daprd's internal gRPC port), reachable only with the secret from the registry entry.
 // The caller has already picked the app path and processed the headers; this side applies
 // its own rules (APP_API_TOKEN, app health) and streams the app's answer back unchanged.
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { timingSafeEqual, createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { AppChannel } from './app-channel.js'
@@ -13,6 +13,13 @@ export const NO_APP_CHANNEL = 'cannot invoke local endpoint: app channel not ini
 export function hasBody (req: IncomingMessage): boolean {
   const len = req.headers['content-length']
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined
+}
+
+/** Aborts the upstream call when the caller goes away before the answer is complete. */
+export function abortOnHangUp (res: ServerResponse): AbortSignal {
+  const ac = new AbortController()
+  res.once('close', () => { if (!res.writableFinished) ac.abort() })
+  return ac.signal
 }
 
 function digest (s: string): Buffer {
@@ -38,7 +45,7 @@ export function buildInternalServer (opts: { secret: string, app: AppChannel | u
       res.end(message)
     }
     if (!opts.app) return fail(NO_APP_CHANNEL)
-    opts.app.invoke(req.method as string, req.url as string, requestHeadersForApp(req.headers), hasBody(req) ? req : null)
+    opts.app.invoke(req.method as string, req.url as string, requestHeadersForApp(req.headers), hasBody(req) ? req : null, abortOnHangUp(res))
       .then((r) => {
         const headers = stripHopByHop(r.headers)
         delete headers['content-length']

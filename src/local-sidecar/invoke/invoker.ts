@@ -8,7 +8,7 @@ import { errors, sendError } from '../http/errors.js'
 import { pathUnescape } from '../http/go-compat.js'
 import { describeNetError, type AppChannel, type AppResponse } from './app-channel.js'
 import { appendHeader, INTERNAL_ERROR_HEADER, INTERNAL_SECRET_HEADER, requestHeadersForApp, responseHeadersForCaller } from './headers.js'
-import { hasBody, NO_APP_CHANNEL } from './internal-server.js'
+import { abortOnHangUp, hasBody, NO_APP_CHANNEL } from './internal-server.js'
 import type { Registry } from './registry.js'
 import { appPath, findTarget, mapVerb, normalizeMethod, parseAppId } from './target.js'
 
@@ -61,7 +61,7 @@ export function createInvoker (opts: InvokerOptions): Invoker {
     headers[INTERNAL_SECRET_HEADER] = peer.secret
     let r
     try {
-      r = await peerPool(peer.internalAddress).request({ method: verb as 'GET', path, headers, body: hasBody(ctx.req) ? ctx.req : null })
+      r = await peerPool(peer.internalAddress).request({ method: verb as 'GET', path, headers, body: hasBody(ctx.req) ? ctx.req : null, signal: abortOnHangUp(ctx.res) })
     } catch (err) {
       throw new InvokeFailure(`rpc error: code = Unavailable desc = connection error: ${describeNetError(err, peer.internalAddress)}`)
     }
@@ -77,7 +77,7 @@ export function createInvoker (opts: InvokerOptions): Invoker {
     if (!opts.app) throw new InvokeFailure(NO_APP_CHANNEL)
     // v1.18.3 behaviour: self-invocation adds no dapr-caller-*/callee headers (§2.4).
     try {
-      return await opts.app.invoke(verb, path, requestHeadersForApp(ctx.req.headers), hasBody(ctx.req) ? ctx.req : null)
+      return await opts.app.invoke(verb, path, requestHeadersForApp(ctx.req.headers), hasBody(ctx.req) ? ctx.req : null, abortOnHangUp(ctx.res))
     } catch (err) {
       throw new InvokeFailure((err as Error).message)
     }
