@@ -39,12 +39,27 @@ export interface RunningApp {
   app: ManagedProcess
 }
 
+export interface RestartOptions {
+  /** The signal that ends the old process; default SIGTERM. SIGKILL after `stopGraceMs` either way. */
+  signal?: NodeJS.Signals | undefined
+}
+
 export interface RunningSystem {
   apps: RunningApp[]
   /** Resolves once every app has exited by itself, with the first non-zero exit code (else 0). */
   finished: Promise<number>
   /** Stops every app, then every sidecar; resolves when all have exited. */
   stop (): Promise<void>
+  /**
+   * Ends one app's process (as a crash or a rolling update would) and starts it again with the
+   * same command, environment and ports, then waits for it to listen as at start. Resolves with
+   * the old process's exit code (or signal name). `apps[i].app` names the new process after.
+   * @example
+   * const code = await system.restartApp('nodeapp', { signal: 'SIGKILL' }) // 'SIGKILL'
+   */
+  restartApp (appId: string, options?: RestartOptions): Promise<number | string>
+  /** The same for an app's sidecar: same flags and ports, ready again before this resolves. */
+  restartSidecar (appId: string, options?: RestartOptions): Promise<number | string>
 }
 
 export class RunnerError extends Error {
@@ -113,10 +128,42 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
   const grace = options.stopGraceMs ?? 10_000
   const started: RunningApp[] = []
   const sidecars: ManagedProcess[] = []
+  type Spec = { app: ResolvedApp, ports: { http: number, grpc: number, metrics: number } }
+  const specs = new Map<string, Spec>()
+  /** Apps being restarted: their old process's exit is not the app's end. */
+  const restarting = new Map<string, Promise<unknown>>()
 
   async function stop (): Promise<void> {
     await Promise.all(started.map(async (a) => await a.app.stop(grace)))
     await Promise.all(sidecars.map(async (s) => await s.stop(grace)))
+  }
+
+  async function startSidecarOf (app: ResolvedApp, ports: { http: number, grpc: number }): Promise<ManagedProcess> {
+    const sidecar = startProcess({
+      name: `daprd ${app.appId}`,
+      prefix: `== DAPR - ${app.appId} ==`,
+      command: command as string,
+      args: [...commandArgs, ...sidecarFlags(app, ports, options.resourcesPaths ?? app.resourcesPaths)],
+      cwd: app.appDir,
+      env: base,
+      output: options.output
+    })
+    sidecars.push(sidecar)
+    await waitForSidecar(sidecar, ports.http, base, options.sidecarReadyTimeoutMs ?? 20_000)
+    return sidecar
+  }
+
+  function startAppOf (app: ResolvedApp, ports: { http: number, grpc: number, metrics: number }): ManagedProcess {
+    const [appCommand, ...appArgs] = app.command as [string, ...string[]]
+    return startProcess({
+      name: app.appId,
+      prefix: `== APP - ${app.appId} ==`,
+      command: appCommand,
+      args: appArgs,
+      cwd: app.appDir,
+      env: appEnvironment(app, ports, base, options.appEnv),
+      output: options.output
+    })
   }
 
   try {
@@ -126,27 +173,9 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
         grpc: app.daprGrpcPort ?? await freePort(),
         metrics: app.metricsPort ?? await freePort()
       }
-      const sidecar = startProcess({
-        name: `daprd ${app.appId}`,
-        prefix: `== DAPR - ${app.appId} ==`,
-        command,
-        args: [...commandArgs, ...sidecarFlags(app, ports, options.resourcesPaths ?? app.resourcesPaths)],
-        cwd: app.appDir,
-        env: base,
-        output: options.output
-      })
-      sidecars.push(sidecar)
-      await waitForSidecar(sidecar, ports.http, base, options.sidecarReadyTimeoutMs ?? 20_000)
-      const [appCommand, ...appArgs] = app.command as [string, ...string[]]
-      const child = startProcess({
-        name: app.appId,
-        prefix: `== APP - ${app.appId} ==`,
-        command: appCommand,
-        args: appArgs,
-        cwd: app.appDir,
-        env: appEnvironment(app, ports, base, options.appEnv),
-        output: options.output
-      })
+      const sidecar = await startSidecarOf(app, ports)
+      const child = startAppOf(app, ports)
+      specs.set(app.appId, { app, ports })
       started.push({ appId: app.appId, appPort: app.appPort, daprHttpPort: ports.http, daprGrpcPort: ports.grpc, sidecar, app: child })
       if (app.appPort !== undefined) await waitForApp(child, app.appPort, options.appReadyTimeoutMs ?? 60_000)
     }
@@ -155,9 +184,19 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
     throw err
   }
 
+  // The app's end: the exit of its current process, not of one a restart replaced.
+  async function appExit (a: RunningApp): Promise<number | string> {
+    for (;;) {
+      const proc = a.app
+      const code = await proc.exited
+      await restarting.get(a.appId)?.catch(() => {})
+      if (a.app === proc) return code
+    }
+  }
+
   // As with `dapr run -f`: an app that exits takes its sidecar down with it.
   const finished = Promise.all(started.map(async (a) => {
-    const code = await a.app.exited
+    const code = await appExit(a)
     await a.sidecar.stop(grace)
     return code
   })).then((codes) => {
@@ -165,7 +204,50 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
     return failed === undefined ? 0 : typeof failed === 'number' ? failed : 1
   })
 
-  return { apps: started, finished, stop }
+  async function restart (appId: string, which: 'app' | 'sidecar', signal: NodeJS.Signals): Promise<number | string> {
+    const running = started.find((a) => a.appId === appId)
+    if (running === undefined) throw new RunnerError(`no app ${appId} in this system`)
+    const spec = specs.get(appId) as Spec
+    if (restarting.has(appId)) throw new RunnerError(`${appId} is being restarted already`)
+    const work = (async () => {
+      const old = running[which]
+      const code = await end(old, signal, grace)
+      if (which === 'sidecar') {
+        running.sidecar = await startSidecarOf(spec.app, spec.ports)
+      } else {
+        running.app = startAppOf(spec.app, spec.ports)
+        if (spec.app.appPort !== undefined) await waitForApp(running.app, spec.app.appPort, options.appReadyTimeoutMs ?? 60_000)
+      }
+      return code
+    })()
+    restarting.set(appId, work)
+    try {
+      return await work
+    } finally {
+      restarting.delete(appId)
+    }
+  }
+
+  return {
+    apps: started,
+    finished,
+    stop,
+    restartApp: async (appId, opts) => await restart(appId, 'app', opts?.signal ?? 'SIGTERM'),
+    restartSidecar: async (appId, opts) => await restart(appId, 'sidecar', opts?.signal ?? 'SIGTERM')
+  }
+}
+
+/** Sends `signal`, then SIGKILL if the process has not exited within `graceMs`. */
+async function end (proc: ManagedProcess, signal: NodeJS.Signals, graceMs: number): Promise<number | string> {
+  if (signal === 'SIGTERM') return await proc.stop(graceMs)
+  // kill() on a process that has exited already is a no-op (Node checks its handle).
+  proc.child.kill(signal)
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs)
+  try {
+    return await proc.exited
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 async function waitForSidecar (sidecar: ManagedProcess, port: number, env: Record<string, string | undefined>, timeoutMs: number): Promise<void> {

@@ -155,3 +155,69 @@ t.test('by default each app gets the real local sidecar', async (t) => {
   t.match(output.text, '== DAPR - runner-default ==')
   t.match(output.text, 'local sidecar started')
 })
+
+t.test('restartApp ends one app (SIGTERM or a given signal) and starts it again on the same ports', async (t) => {
+  const output = new Collect()
+  const appPort = await freePort()
+  const listening = [
+    'console.log("up " + process.pid)',
+    'const server = require("node:http").createServer((q, r) => r.end()).listen(Number(process.env.APP_PORT), "127.0.0.1")',
+    'process.on("SIGTERM", () => server.close(() => process.exit(0)))',
+    'process.on("SIGINT", () => {})'
+  ].join(';')
+  const system = await startSystem({
+    apps: [
+      app({ appPort, command: [process.execPath, '-e', listening] }),
+      app({ appId: 'generator', command: [process.execPath, '-e', 'console.log("gen " + process.pid); process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000)'] })
+    ],
+    output,
+    sidecarCommand: fakeDaprd,
+    stopGraceMs: 500
+  })
+  t.teardown(() => system.stop())
+  const nodeapp = system.apps[0] as (typeof system.apps)[number]
+  const first = nodeapp.app
+  t.equal(await system.restartApp('nodeapp'), 0, 'SIGTERM by default: the old process exits 0')
+  t.not(nodeapp.app, first, 'the running app names the new process')
+  t.ok(first.hasExited())
+  t.notOk(nodeapp.app.hasExited())
+  t.equal(await system.restartApp('nodeapp', { signal: 'SIGKILL' }), 'SIGKILL')
+  t.equal(await system.restartApp('nodeapp', { signal: 'SIGINT' }), 'SIGKILL', 'a signal the app ignores ends in SIGKILL after the grace period')
+  t.equal(await system.restartApp('generator', { signal: 'SIGKILL' }), 'SIGKILL', 'an app without an app port is not waited for')
+  await output.waitFor(/(== APP - nodeapp == up[^]*){4}/)
+  t.equal(output.text.match(/== APP - nodeapp == up/g)?.length, 4, 'started once, restarted three times')
+  await t.rejects(system.restartApp('nope'), { code: 'RUNNER_ERR_START', message: 'no app nope in this system' })
+  const pending = system.restartApp('nodeapp')
+  await t.rejects(system.restartApp('nodeapp'), { message: 'nodeapp is being restarted already' })
+  await pending
+
+  const sidecar = nodeapp.sidecar
+  t.equal(await system.restartSidecar('nodeapp'), 0)
+  t.not(nodeapp.sidecar, sidecar)
+  t.notOk(nodeapp.sidecar.hasExited(), 'the new sidecar runs')
+  t.equal(await system.restartSidecar('nodeapp', { signal: 'SIGKILL' }), 'SIGKILL')
+  await output.waitFor(new RegExp(`(--dapr-http-port ${nodeapp.daprHttpPort} [^]*){3}`))
+  t.equal(output.text.match(new RegExp(`--dapr-http-port ${nodeapp.daprHttpPort} `, 'g'))?.length, 3, 'each sidecar got the same port')
+
+  await system.stop()
+  t.equal(await system.finished, 0, 'restarted processes do not count as the app ending')
+  t.ok(system.apps.every((a) => a.app.hasExited() && a.sidecar.hasExited()))
+})
+
+t.test('a restart whose new process fails rejects, and the app ends with its exit code', async (t) => {
+  const { mkdtemp } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const marker = resolve(await mkdtemp(resolve(tmpdir(), 'runner-restart-')), 'started')
+  const appPort = await freePort()
+  // Listens the first time; exits 2 the second (the marker file exists by then).
+  const once = [
+    'const fs = require("node:fs")',
+    `if (fs.existsSync(${JSON.stringify(marker)})) process.exit(2)`,
+    `fs.writeFileSync(${JSON.stringify(marker)}, "")`,
+    'require("node:http").createServer((q, r) => r.end()).listen(Number(process.env.APP_PORT), "127.0.0.1")'
+  ].join(';')
+  const system = await startSystem({ apps: [app({ appPort, command: [process.execPath, '-e', once] })], output: new Collect(), sidecarCommand: fakeDaprd, stopGraceMs: 500 })
+  t.teardown(() => system.stop())
+  await t.rejects(system.restartApp('nodeapp', { signal: 'SIGKILL' }), { code: 'RUNNER_ERR_START', message: `nodeapp exited with 2 before listening on port ${appPort}; its output above says why` })
+  t.equal(await system.finished, 2)
+})
