@@ -39,7 +39,7 @@ for (const s of only) {
 }
 
 const mode: Mode = quick
-  ? { name: 'quick', reps: 1, warmupMs: 300, warmupCalls: 1000, warmupCapMs: 1500, windowMs: 200, rounds: 2 }
+  ? { name: 'quick', reps: 1, warmupMs: 200, warmupCalls: 300, warmupCapMs: 800, windowMs: 200, rounds: 2 }
   : { name: 'full', reps: 3, warmupMs: 500, warmupCalls: 5000, warmupCapMs: 5000, windowMs: 300, rounds: 6 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -107,10 +107,49 @@ function renderSidecar (s: SidecarSection): string[] {
   return out
 }
 
-function renderServices (_s: ServicesSection): string[] {
-  return []
+const TARGET_NAMES: Record<string, string> = {
+  noop: 'no-op Fastify route (ceiling)',
+  inmem: 'POST /neworder via local sidecar, in-memory',
+  redis: 'POST /neworder via local sidecar, Redis',
+  'inmem-direct': 'POST /neworder straight to the order service, in-memory'
 }
 
-function renderPipeline (_s: PipelineSection): string[] {
-  return []
+function renderServices (s: ServicesSection): string[] {
+  const out: string[] = ['#### Services: requests/s and latency (µs)', '']
+  out.push('| target | concurrency | requests/s | ours / ceiling | p50 | p99 | RSS idle → loaded MB |')
+  out.push('|---|---:|---:|---:|---:|---:|---:|')
+  for (const c of [1, 32]) {
+    const noop = s.cells.find((x) => x.target === 'noop' && x.concurrency === c)
+    for (const x of s.cells.filter((y) => y.concurrency === c)) {
+      out.push(`| ${TARGET_NAMES[x.target] ?? x.target} | ${c} | ${fmtSpread(x.opsPerSec)} | ${x.target === 'noop' ? '1.00×' : fmtRatio(ratio(x.opsPerSec, noop?.opsPerSec))} | ${fmtNum(x.p50Us.median)} | ${fmtNum(x.p99Us.median)} | ${fmtNum(x.rssIdleBytes.median / 1e6)} → ${fmtNum(x.rssLoadedBytes.median / 1e6)} |`)
+    }
+  }
+  out.push('', 'RSS is summed over the target\'s server processes (sidecar + order service; the no-op app alone); "loaded" is the highest sample at the end of a measured window. Idle RSS by process: ' +
+    Object.entries(s.rssIdleByProcess).map(([k, v]) => `${k} ${fmtNum(v.median / 1e6)} MB`).join(', ') + '.', '')
+  const floor = s.startup.find((x) => x.what === 'node-floor')
+  const svc = s.startup.find((x) => x.what === 'order-service')
+  out.push('#### Start-up (ms, process spawn on the server CPU)', '')
+  out.push('| what | ms | × node floor |')
+  out.push('|---|---:|---:|')
+  out.push(`| \`node -e ''\` (spawn to exit: the floor) | ${fmtSpread(floor?.ms)} | 1.00× |`)
+  out.push(`| built order service, spawn to first 200 on /healthz | ${fmtSpread(svc?.ms)} | ${fmtRatio(ratio(svc?.ms, floor?.ms))} |`)
+  out.push('')
+  for (const n of s.notes) out.push(`- ${n}`)
+  out.push('')
+  return out
+}
+
+function renderPipeline (s: PipelineSection): string[] {
+  const out: string[] = ['#### Pipeline: generator → sidecar → sidecar → order service → sidecar → store', '']
+  out.push('| store | generator concurrency | orders/s | stored / sent |')
+  out.push('|---|---:|---:|---:|')
+  for (const x of s.cells) {
+    const stored = x.runs.reduce((a, r) => a + r.stored, 0)
+    const sent = x.runs.reduce((a, r) => a + r.count, 0)
+    out.push(`| ${x.store} | ${x.concurrency} | ${fmtSpread(x.ordersPerSec)} | ${stored} / ${sent} (${fmtNum(stored / sent * 100, 1)} %) |`)
+  }
+  out.push('')
+  for (const n of s.notes) out.push(`- ${n}`)
+  out.push('')
+  return out
 }

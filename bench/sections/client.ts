@@ -156,7 +156,7 @@ const IMPORT_SPECS: Array<{ impl: ImportCell['impl'], spec: string }> = [
 ]
 
 async function importSection (ctx: Context): Promise<ImportCell[]> {
-  const reps = ctx.mode.name === 'quick' ? 2 : 5
+  const reps = ctx.mode.name === 'quick' ? 1 : 5
   const runs = new Map<string, ImportCell['runs']>()
   // One discarded round first, so every module is in the page cache for all of them alike.
   for (let rep = -1; rep < reps; rep++) {
