@@ -1,7 +1,9 @@
 // What both services' HTTP layers share: the one error shape, the error type routes throw,
 // the central error and not-found handlers, and the Fastify server options.
+import { randomUUID } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyServerOptions } from 'fastify'
+import { requestTrace } from './trace.js'
 
 /** Every 4xx/5xx body of both services. */
 export const ErrorResponseSchema = Type.Object({
@@ -38,10 +40,16 @@ export const ERR_INTERNAL = 'APP_ERR_INTERNAL'
  * closing, requests on open connections are still served and `/readyz` says 503.
  * Ajv type coercion is off: `orderId` is a string-or-integer union, and coercion would
  * silently turn `42` into `"42"` (or the reverse) depending on the branch order.
+ * Every request's logger carries `reqId` (a UUID, unique across replicas and restarts, unlike
+ * Fastify's per-process counter) and the `traceId` of its W3C trace (`requestTrace`), so the
+ * lines of one order can be found across services and next to daprd's spans.
  */
 export function serverOptions (logger: FastifyBaseLogger | undefined): FastifyServerOptions & { loggerInstance?: FastifyBaseLogger } {
   return {
     ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
+    genReqId: () => randomUUID(),
+    childLoggerFactory: (parent, bindings, options, rawReq) =>
+      parent.child({ ...bindings, traceId: requestTrace(rawReq).traceId }, options),
     connectionTimeout: 0,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
@@ -82,7 +90,8 @@ export function installErrorHandlers (app: FastifyInstance): void {
   })
 }
 
-function toErrorResponse (err: FastifyError | HttpError): ErrorResponse {
+/** The answer the error handler gives for `err`; also what per-code metrics count. */
+export function toErrorResponse (err: FastifyError | HttpError): ErrorResponse {
   if (err instanceof HttpError) return { statusCode: err.statusCode, code: err.code, message: err.message }
   if ('validation' in err && err.validation !== undefined) return { statusCode: 400, code: 'FST_ERR_VALIDATION', message: err.message }
   // Only Fastify's own errors are trusted to carry a client-facing status; a dependency's

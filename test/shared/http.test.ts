@@ -46,3 +46,19 @@ t.test('server options: explicit timeouts, no logger unless given, no type coerc
   app.post('/n', { schema: { body: { type: 'object', properties: { n: { type: 'integer' } } } } }, async (req) => req.body)
   t.equal((await app.inject({ method: 'POST', url: '/n', payload: { n: '1' } })).statusCode, 400, '"1" is not coerced to 1')
 })
+
+t.test('every request log line carries a UUID reqId and the trace id of the request', async (t) => {
+  const { app, logs } = build(t)
+  app.get('/work', async (request) => { request.log.info('working'); return {} })
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+  await app.inject({ url: '/work', headers: { traceparent } })
+  const lines = logs.lines.filter((l) => l.reqId !== undefined)
+  t.same(lines.map((l) => l.msg), ['incoming request', 'working', 'request completed'])
+  t.ok(lines.every((l) => l.traceId === '4bf92f3577b34da6a3ce929d0e0e4736'))
+  t.match(lines[0]?.reqId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+  logs.lines.length = 0
+  await app.inject({ url: '/work' })
+  const fresh = logs.lines.map((l) => l.traceId)
+  t.match(fresh[0], /^[0-9a-f]{32}$/, 'no traceparent: a new trace id')
+  t.ok(fresh.every((id) => id === fresh[0]), 'the same one on every line of the request')
+})
