@@ -4,7 +4,7 @@
 // multi-key MULTI/EXEC is refused.
 import { createHash } from 'node:crypto'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { isTransientSidecarError, type StateApi } from '../sidecar/index.js'
+import { isTransientSidecarError, type StateApi, type TraceContext } from '../sidecar/index.js'
 import { orderErrors } from './errors.js'
 import { LATEST_ORDER_KEY, OrderDataSchema, OrderRecordSchema, orderKey, type OrderData, type OrderRecord } from './schemas.js'
 
@@ -16,11 +16,15 @@ export interface OrderStoreOptions {
 /** `created`: this call stored it. `existing`: an identical order was already stored. */
 export type CreateOutcome = 'created' | 'existing'
 
+/**
+ * Every method takes the W3C trace context of the request it serves and sends it on each
+ * state call, so daprd's spans for those calls join the request's trace.
+ */
 export interface OrderStore {
   /** Stores a new order; the same order again is a no-op, a different one under its id a 409. */
-  create (data: OrderData): Promise<CreateOutcome>
-  get (orderId: string): Promise<OrderData | undefined>
-  latest (): Promise<OrderData | undefined>
+  create (data: OrderData, trace?: TraceContext): Promise<CreateOutcome>
+  get (orderId: string, trace?: TraceContext): Promise<OrderData | undefined>
+  latest (trace?: TraceContext): Promise<OrderData | undefined>
 }
 
 const checkRecord = TypeCompiler.Compile(OrderRecordSchema)
@@ -33,8 +37,8 @@ const checkData = TypeCompiler.Compile(OrderDataSchema)
  * await store.get('42') // { orderId: '42' }
  */
 export function createOrderStore ({ sidecar, storeName }: OrderStoreOptions): OrderStore {
-  async function read (key: string): Promise<OrderRecord | undefined> {
-    const entry = await guard(sidecar.state.get<unknown>(storeName, key))
+  async function read (key: string, traceContext: TraceContext | undefined): Promise<OrderRecord | undefined> {
+    const entry = await guard(sidecar.state.get<unknown>(storeName, key, { traceContext }))
     if (entry === undefined) return undefined
     if (!checkRecord.Check(entry.value)) throw new Error(`state key ${key} does not hold an order record`)
     return entry.value
@@ -46,31 +50,31 @@ export function createOrderStore ({ sidecar, storeName }: OrderStoreOptions): Or
   }
 
   return {
-    async create (data) {
+    async create (data, traceContext) {
       const key = orderKey(data.orderId)
       const digest = digestOf(data)
-      const existing = await read(key)
+      const existing = await read(key, traceContext)
       if (existing !== undefined) return settle(existing, digest, data)
       try {
         // first-write: of two concurrent creators of one id, only one can win.
-        await sidecar.state.save(storeName, { key, value: { data, digest }, concurrency: 'first-write' })
+        await sidecar.state.save(storeName, { key, value: { data, digest }, concurrency: 'first-write' }, { traceContext })
       } catch (err) {
         // Either a racing request wrote the key first (in-memory says 409, Redis a 500), or
         // the store failed, or our write landed but its answer was lost. The key tells which.
-        const now = await read(key).catch(() => undefined)
+        const now = await read(key, traceContext).catch(() => undefined)
         if (now === undefined) throw translate(err)
         settle(now, digest, data)
       }
-      await guard(sidecar.state.save(storeName, { key: LATEST_ORDER_KEY, value: data }))
+      await guard(sidecar.state.save(storeName, { key: LATEST_ORDER_KEY, value: data }, { traceContext }))
       return 'created'
     },
 
-    async get (orderId) {
-      return (await read(orderKey(orderId)))?.data
+    async get (orderId, traceContext) {
+      return (await read(orderKey(orderId), traceContext))?.data
     },
 
-    async latest () {
-      const entry = await guard(sidecar.state.get<unknown>(storeName, LATEST_ORDER_KEY))
+    async latest (traceContext) {
+      const entry = await guard(sidecar.state.get<unknown>(storeName, LATEST_ORDER_KEY, { traceContext }))
       if (entry === undefined) return undefined
       if (!checkData.Check(entry.value)) throw new Error(`state key ${LATEST_ORDER_KEY} does not hold order data`)
       return entry.value

@@ -108,3 +108,29 @@ t.test('digestOf ignores key order at every depth and keeps array order and type
   t.not(digestOf({ orderId: 42 }), digestOf({ orderId: '42' }))
   t.match(digestOf({}), /^[0-9a-f]{64}$/)
 })
+
+t.test('every state call carries the trace context it was given', async (t) => {
+  const { sidecar, store } = setup()
+  const seen: Array<{ op: string, key: string, traceContext: unknown }> = []
+  const { get, save } = sidecar.state
+  sidecar.state.get = async (storeName, key, options?: { traceContext?: unknown }) => {
+    seen.push({ op: 'get', key, traceContext: options?.traceContext })
+    return get(storeName, key)
+  }
+  sidecar.state.save = async (storeName, item, options?: { traceContext?: unknown }) => {
+    seen.push({ op: 'save', key: (item as { key: string }).key, traceContext: options?.traceContext })
+    return save(storeName, item)
+  }
+  const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'a=1' }
+  await store.create({ orderId: '9' }, trace)
+  await store.get('9', trace)
+  await store.latest(trace)
+  t.same(seen.map((s) => `${s.op} ${s.key}`), ['get order-9', 'save order-9', 'save order', 'get order-9', 'get order'])
+  t.ok(seen.every((s) => s.traceContext === trace), 'the same context on every call')
+  // The recovery read after a failed first-write carries it too.
+  seen.length = 0
+  sidecar.failWhen((op, key) => op === 'save' && key === 'order-10' ? { error: errors.network(), afterApply: true } : undefined)
+  t.equal(await store.create({ orderId: '10' }, trace), 'created')
+  t.same(seen.map((s) => `${s.op} ${s.key}`), ['get order-10', 'save order-10', 'get order-10', 'save order'])
+  t.ok(seen.every((s) => s.traceContext === trace))
+})
