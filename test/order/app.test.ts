@@ -1,8 +1,10 @@
 import t, { type Test } from 'tap'
+import { Registry } from 'prom-client'
 import { buildApp, BODY_LIMIT, type OrderAppOptions } from '../../src/order/app.js'
 import { digestOf } from '../../src/order/store.js'
 import { errors, fakeSidecar, type FakeSidecar } from '../helpers/fake-sidecar.js'
 import { captureLogs } from '../helpers/log-capture.js'
+import { sampleValue } from '../helpers/prom-text.js'
 
 function build (t: Test, overrides: Partial<OrderAppOptions> = {}): { app: ReturnType<typeof buildApp>, sidecar: FakeSidecar } {
   const sidecar = fakeSidecar()
@@ -191,4 +193,86 @@ t.test('logs: structured orderId lines, and the token never appears', async (t) 
   app.log.info({ headers: { 'dapr-api-token': 'never-log-me', authorization: 'Bearer never-log-me' } }, 'headers')
   t.match(logs.lines.at(-1), { headers: { 'dapr-api-token': '[Redacted]', authorization: '[Redacted]' } })
   t.notMatch(logs.raw(), /never-log-me/)
+})
+
+t.test('metrics: after a known mix of orders, every counter says what happened', async (t) => {
+  const registry = new Registry()
+  const { app, sidecar } = build(t, { appApiToken: 'tok', registry })
+  const auth = { 'dapr-api-token': 'tok' }
+  for (const orderId of ['1', '2', '3']) t.equal((await app.inject(post({ data: { orderId } }, auth))).statusCode, 200)
+  t.equal((await app.inject(post({ data: { orderId: '1' } }, auth))).statusCode, 200, 'duplicate')
+  t.equal((await app.inject(post({ data: { orderId: '1', qty: 2 } }, auth))).statusCode, 409)
+  t.equal((await app.inject(post({ data: {} }, auth))).statusCode, 400)
+  t.equal((await app.inject(post({ data: { orderId: '4' } }, { 'dapr-api-token': 'nope' }))).statusCode, 401)
+  t.equal((await app.inject(post('x', { ...auth, 'content-type': 'text/plain' }))).statusCode, 415)
+  t.equal((await app.inject(post({ data: { orderId: '5', pad: 'x'.repeat(BODY_LIMIT) } }, auth))).statusCode, 413)
+  sidecar.failWhen((op) => op === 'get' ? errors.network() : undefined)
+  t.equal((await app.inject(post({ data: { orderId: '6' } }, auth))).statusCode, 503)
+  sidecar.failWhen((op) => op === 'get' ? errors.storeNotFound() : undefined)
+  t.equal((await app.inject(post({ data: { orderId: '7' } }, auth))).statusCode, 500)
+  await app.inject({ method: 'GET', url: '/orders/2' })
+
+  const res = await app.inject({ method: 'GET', url: '/metrics' })
+  t.equal(res.statusCode, 200, '/metrics needs no token')
+  const text = res.body
+  const value = (name: string, labels?: Record<string, string>): number | undefined => sampleValue(text, name, labels)
+  t.equal(value('orders_received_total'), 11)
+  t.equal(value('orders_persisted_total'), 3)
+  t.equal(value('orders_duplicates_total'), 1)
+  t.equal(value('orders_rejected_total', { code: 'ORDER_ERR_CONFLICT' }), 1)
+  t.equal(value('orders_rejected_total', { code: 'FST_ERR_VALIDATION' }), 1)
+  t.equal(value('orders_rejected_total', { code: 'ORDER_ERR_UNAUTHORIZED' }), 1)
+  t.equal(value('orders_rejected_total', { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), 1)
+  t.equal(value('orders_rejected_total', { code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), 1)
+  t.equal(value('orders_failed_total', { code: 'ORDER_ERR_STORE_UNAVAILABLE' }), 1)
+  t.equal(value('orders_failed_total', { code: 'APP_ERR_INTERNAL' }), 1)
+  t.equal(value('http_request_duration_seconds_count', { method: 'POST', route: '/neworder', status_code: '200' }), 4)
+  t.equal(value('http_request_duration_seconds_count', { method: 'GET', route: '/orders/:orderId', status_code: '500' }), 1)
+  // 3 new orders: get + 2 saves each; the duplicate and the conflict: one get each; then 2 failed gets and the read.
+  t.equal(value('sidecar_call_duration_seconds_count', { operation: 'state.get' }), 3 + 2 + 2 + 1)
+  t.equal(value('sidecar_call_duration_seconds_count', { operation: 'state.save' }), 6)
+  t.equal(value('sidecar_call_errors_total', { operation: 'state.get', code: 'SIDECAR_ERR_NETWORK' }), 1)
+  t.equal(value('sidecar_call_errors_total', { operation: 'state.get', code: 'SIDECAR_ERR_HTTP' }), 2)
+  t.equal(value('process_cpu_seconds_total'), undefined, 'process metrics are server.ts\'s choice, not the app\'s')
+})
+
+t.test('metrics: each app has its own registry, and /metrics can move to another listener', async (t) => {
+  const a = build(t)
+  const b = build(t, { metricsRoute: false })
+  await a.app.inject(post({ data: { orderId: '1' } }))
+  t.equal(sampleValue((await a.app.inject({ method: 'GET', url: '/metrics' })).body, 'orders_received_total'), 1)
+  t.equal((await b.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404)
+  const registry = new Registry()
+  const c = build(t, { registry })
+  await c.app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(sampleValue(await registry.metrics(), 'orders_received_total'), 0, 'a fresh app counts from zero')
+  t.equal(sampleValue(await registry.metrics(), 'sidecar_call_duration_seconds_count', { operation: 'healthz.outbound' }), 1, 'the readiness check is a timed sidecar call')
+})
+
+t.test('trace context: state calls forward the incoming traceparent/tracestate, or a new trace, and every request line logs its traceId', async (t) => {
+  const logs = captureLogs('info')
+  const { app, sidecar } = build(t, { logger: logs.logger })
+  const seen: unknown[] = []
+  const { get, save } = sidecar.state
+  sidecar.state.get = async (store, key, options?: { traceContext?: unknown }) => { seen.push(options?.traceContext); return get(store, key) }
+  sidecar.state.save = async (store, item, options?: { traceContext?: unknown }) => { seen.push(options?.traceContext); return save(store, item) }
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+  await app.inject(post({ data: { orderId: '8' } }, { traceparent, tracestate: 'rojo=00f067aa0ba902b7' }))
+  await app.inject({ method: 'GET', url: '/orders/8', headers: { traceparent } })
+  await app.inject({ method: 'GET', url: '/order', headers: { traceparent } })
+  t.equal(seen.length, 5)
+  t.same(seen.slice(0, 3), [1, 2, 3].map(() => ({ traceId: '0af7651916cd43dd8448eb211c80319c', traceparent, tracestate: 'rojo=00f067aa0ba902b7' })))
+  t.same(seen.slice(3), [1, 2].map(() => ({ traceId: '0af7651916cd43dd8448eb211c80319c', traceparent })))
+  const orderLines = logs.lines.filter((l) => l.orderId === '8')
+  t.equal(orderLines.length, 2)
+  t.ok(logs.lines.every((l) => l.traceId === '0af7651916cd43dd8448eb211c80319c'), 'every line of these requests')
+
+  seen.length = 0
+  logs.lines.length = 0
+  await app.inject(post({ data: { orderId: '9' } }, { traceparent: '00-xyz-01', tracestate: 'rojo=1' }))
+  const generated = seen[0] as { traceId: string, traceparent: string }
+  t.match(generated, { traceId: /^[0-9a-f]{32}$/, traceparent: /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/ })
+  t.notOk('tracestate' in generated, 'no tracestate without a valid traceparent')
+  t.ok(seen.every((c) => c === generated), 'one generated trace for all calls of the request')
+  t.ok(logs.lines.every((l) => l.traceId === generated.traceId), 'and the same id in its log lines')
 })
