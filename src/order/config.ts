@@ -6,6 +6,11 @@ export const OrderConfigSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   /** 0 picks a free port (tests). */
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  /**
+   * When set, `GET /metrics` is served on this port only (EKS: 9464, which the NLB does not
+   * forward); unset, it is served on PORT (local runs). 0 picks a free port (tests).
+   */
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   LOG_LEVEL: LogLevelSchema,
   STATE_STORE_NAME: Type.String({ minLength: 1, default: 'statestore' }),
   /** When set, POST /neworder requires header dapr-api-token equal to it (daprd's APP_API_TOKEN). */

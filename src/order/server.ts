@@ -3,14 +3,18 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createSidecarClient, type SidecarClient } from '../sidecar/index.js'
-import { createLogger } from '../shared/logger.js'
+import { createProcessLogger } from '../shared/logger.js'
+import { buildMetricsApp } from '../shared/metrics.js'
 import { isMainModule, logStartupFailure } from '../shared/process.js'
 import { buildApp } from './app.js'
 import { loadOrderConfig } from './config.js'
 
 export interface ShutdownOptions {
   app: Pick<FastifyInstance, 'close' | 'log'>
+  /** The METRICS_PORT listener, closed after the app so the drain can still be scraped. */
+  metricsApp?: Pick<FastifyInstance, 'close'> | undefined
   sidecar: Pick<SidecarClient, 'close'>
   markDraining: () => void
   drainDelayMs: number
@@ -29,6 +33,7 @@ export function shutdownHandler (options: ShutdownOptions): (event: { signal?: s
     options.markDraining()
     if (options.drainDelayMs > 0) await wait(options.drainDelayMs)
     await options.app.close()
+    await options.metricsApp?.close()
     await options.sidecar.close()
     options.app.log.info('closed')
   }
@@ -36,7 +41,7 @@ export function shutdownHandler (options: ShutdownOptions): (event: { signal?: s
 
 /** Starts the service; on a start-up failure logs why and sets exit code 1. */
 export async function main (env: Record<string, string | undefined> = process.env): Promise<void> {
-  const bootLogger = createLogger('info')
+  const bootLogger = createProcessLogger('info')
   let config
   let sidecar
   try {
@@ -47,20 +52,28 @@ export async function main (env: Record<string, string | undefined> = process.en
     process.exitCode = 1
     return
   }
-  const logger = createLogger(config.LOG_LEVEL)
+  const logger = createProcessLogger(config.LOG_LEVEL)
   let draining = false
+  // One registry for this process: the app's metrics plus Node's own (CPU, memory, event loop, GC).
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
   const app = buildApp({
     sidecar,
     stateStoreName: config.STATE_STORE_NAME,
     appApiToken: config.APP_API_TOKEN,
     logger,
-    isDraining: () => draining
+    isDraining: () => draining,
+    registry,
+    metricsRoute: config.METRICS_PORT === undefined
   })
+  const metricsApp = config.METRICS_PORT === undefined ? undefined : buildMetricsApp({ registry, logger })
   try {
     await app.listen({ host: config.HOST, port: config.PORT })
+    await metricsApp?.listen({ host: config.HOST, port: config.METRICS_PORT })
   } catch (err) {
     logStartupFailure(logger, err)
     await app.close()
+    await metricsApp?.close()
     await sidecar.close()
     process.exitCode = 1
     return
@@ -69,6 +82,7 @@ export async function main (env: Record<string, string | undefined> = process.en
   // Installed after listen: a failed start must keep its exit code (close-with-grace exits 0).
   closeWithGrace({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, shutdownHandler({
     app,
+    metricsApp,
     sidecar,
     markDraining: () => { draining = true },
     drainDelayMs: config.DRAIN_DELAY_MS

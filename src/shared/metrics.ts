@@ -2,7 +2,7 @@
 // and errors per operation, and the `GET /metrics` route, either on the app or on a port of its
 // own. Every app gets its own Registry (never prom-client's global one), so two apps in one
 // process (tests) never share or clash on a metric.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Counter, Histogram, type Registry } from 'prom-client'
 
 export const METRICS_PATH = '/metrics'
@@ -57,7 +57,7 @@ export interface MetricsAppOptions {
 export function buildMetricsApp (options: MetricsAppOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true
   })
   registerMetricsRoute(app, options.registry)

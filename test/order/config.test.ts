@@ -6,13 +6,13 @@ t.test('defaults match the quickstart deployment', async (t) => {
 })
 
 t.test('every variable is read and converted', async (t) => {
-  t.same(loadOrderConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', STATE_STORE_NAME: 'orders', APP_API_TOKEN: 't', DRAIN_DELAY_MS: '5000', CLOSE_GRACE_DELAY_MS: '20000' }),
-    { HOST: '127.0.0.1', PORT: 0, LOG_LEVEL: 'debug', STATE_STORE_NAME: 'orders', APP_API_TOKEN: 't', DRAIN_DELAY_MS: 5000, CLOSE_GRACE_DELAY_MS: 20000 })
+  t.same(loadOrderConfig({ HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '9464', LOG_LEVEL: 'debug', STATE_STORE_NAME: 'orders', APP_API_TOKEN: 't', DRAIN_DELAY_MS: '5000', CLOSE_GRACE_DELAY_MS: '20000' }),
+    { HOST: '127.0.0.1', PORT: 0, METRICS_PORT: 9464, LOG_LEVEL: 'debug', STATE_STORE_NAME: 'orders', APP_API_TOKEN: 't', DRAIN_DELAY_MS: 5000, CLOSE_GRACE_DELAY_MS: 20000 })
 })
 
 t.test('all problems at once', async (t) => {
-  t.throws(() => loadOrderConfig({ PORT: '70000', CLOSE_GRACE_DELAY_MS: '0', DRAIN_DELAY_MS: 'soon' }), {
+  t.throws(() => loadOrderConfig({ PORT: '70000', METRICS_PORT: '-1', CLOSE_GRACE_DELAY_MS: '0', DRAIN_DELAY_MS: 'soon' }), {
     code: 'CONFIG_ERR_INVALID',
-    problems: [/^PORT: /, /^DRAIN_DELAY_MS: /, /^CLOSE_GRACE_DELAY_MS: /]
+    problems: [/^PORT: /, /^METRICS_PORT: /, /^DRAIN_DELAY_MS: /, /^CLOSE_GRACE_DELAY_MS: /]
   })
 })

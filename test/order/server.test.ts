@@ -3,6 +3,7 @@ import { main, shutdownHandler } from '../../src/order/server.js'
 import { startChildService } from '../helpers/child-service.js'
 import { startFakeDaprd } from '../helpers/fake-daprd.js'
 import { captureLogs } from '../helpers/log-capture.js'
+import { sampleValue } from '../helpers/prom-text.js'
 
 const SCRIPT = 'src/order/server.ts'
 
@@ -27,7 +28,33 @@ t.test('serves orders through the sidecar, then drains and exits 0 on SIGTERM, f
   t.ok(svc.lines.some((l) => l.msg === 'closed'))
   t.same(daprd.saves, ['order-42', 'order'])
   t.notOk(svc.lines.some((l) => l.msg === 'APP_API_TOKEN is not set: POST /neworder accepts writes from anyone who can reach this port'))
+  t.ok(svc.lines.filter((l) => l.reqId !== undefined).every((l) => typeof l.traceId === 'string'), 'request lines carry a trace id')
   t.notOk(JSON.stringify(svc.lines).includes('tok-123'), 'the token is never logged')
+})
+
+t.test('metrics: on the app port by default, on METRICS_PORT only when set, with Node\'s process metrics', async (t) => {
+  const daprd = await startFakeDaprd(t)
+  const onApp = startChildService(t, SCRIPT, { PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url })
+  const appBase = await onApp.listening()
+  await fetch(`${appBase}/neworder`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"orderId":"1"}}' })
+  const text = await (await fetch(`${appBase}/metrics`)).text()
+  t.equal(sampleValue(text, 'orders_persisted_total'), 1)
+  t.ok((sampleValue(text, 'process_cpu_seconds_total') ?? -1) >= 0, 'process metrics')
+  t.ok(sampleValue(text, 'nodejs_heap_size_used_bytes') !== undefined)
+  onApp.child.kill('SIGTERM')
+  t.same(await onApp.exited, { code: 0, signal: null })
+
+  const apart = startChildService(t, SCRIPT, { PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url })
+  const base = await apart.listening()
+  const second = await apart.waitForLine((l) => typeof l.msg === 'string' && l.msg.startsWith('Server listening at') && !l.msg.endsWith(new URL(base).port))
+  const metricsBase = String(second.msg).replace('Server listening at ', '')
+  await fetch(`${base}/neworder`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"orderId":"2"}}' })
+  t.equal((await fetch(`${base}/metrics`)).status, 404, 'not on the app port (the NLB forwards that one)')
+  const scraped = await fetch(`${metricsBase}/metrics`)
+  t.equal(scraped.status, 200)
+  t.equal(sampleValue(await scraped.text(), 'orders_received_total'), 1)
+  apart.child.kill('SIGTERM')
+  t.same(await apart.exited, { code: 0, signal: null })
 })
 
 t.test('warns when writes are unauthenticated', async (t) => {
@@ -55,6 +82,9 @@ t.test('main, in process: an invalid sidecar endpoint and a port in use both exi
   const port = new URL(await svc.listening()).port
   await main({ PORT: port, HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent' })
   t.equal(process.exitCode, 1)
+  process.exitCode = 0
+  await main({ PORT: '0', METRICS_PORT: port, HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent' })
+  t.equal(process.exitCode, 1, 'a metrics port in use fails the start too')
 })
 
 t.test('main, in process: listens, installs the graceful close, and runs when it is the entry script', async (t) => {
@@ -74,7 +104,7 @@ t.test('main, in process: listens, installs the graceful close, and runs when it
   t.equal(installed.length, 1, 'importing the entry script started the service')
   t.equal(installed[0]!.options.delay, 4321)
   await installed[0]!.fn({ signal: 'SIGTERM' })
-  await mocked.main({ PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', APP_API_TOKEN: 'x' })
+  await mocked.main({ PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', APP_API_TOKEN: 'x' })
   t.equal(installed.length, 2)
   await installed[1]!.fn({ signal: 'SIGINT' })
 })
@@ -84,13 +114,14 @@ t.test('shutdownHandler: fails readiness, waits the drain delay, closes the app,
   const steps: string[] = []
   const handler = shutdownHandler({
     app: { log: logs.logger, close: async () => { steps.push('app.close') } } as never,
+    metricsApp: { close: async () => { steps.push('metrics.close') } } as never,
     sidecar: { close: async () => { steps.push('sidecar.close') } },
     markDraining: () => { steps.push('draining') },
     drainDelayMs: 250,
     sleep: async (ms) => { steps.push(`sleep ${ms}`) }
   })
   await handler({ signal: 'SIGTERM' })
-  t.same(steps, ['draining', 'sleep 250', 'app.close', 'sidecar.close'])
+  t.same(steps, ['draining', 'sleep 250', 'app.close', 'metrics.close', 'sidecar.close'])
   await handler({ err: new Error('boom') })
   t.match(logs.lines, [{ msg: 'closing', signal: 'SIGTERM' }, { msg: 'closed' }, { level: 50, msg: 'closing on error', err: { message: 'boom' } }, { msg: 'closed' }])
 })
