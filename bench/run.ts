@@ -2,6 +2,7 @@
 // (~1.5 min, one repetition of short windows: a smoke test, not numbers to publish).
 // Flags: --only=client,services,sidecar,pipeline  run some sections only
 //        --update-docs                             splice the tables into docs/benchmarks.md
+//        --pipeline-redis                          also run the pipeline on the Redis store
 // Every cell runs in a fresh child process on plain node (sources transpiled by lib/build.ts), A/B/C interleaved
 // and rotated per repetition, clients and servers pinned to different CPUs when possible.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -24,10 +25,11 @@ type Section = typeof SECTIONS[number]
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const updateDocs = args.includes('--update-docs')
+const pipelineRedis = args.includes('--pipeline-redis')
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length)
-const unknown = args.filter((a) => a !== '--quick' && a !== '--update-docs' && !a.startsWith('--only='))
+const unknown = args.filter((a) => !['--quick', '--update-docs', '--pipeline-redis'].includes(a) && !a.startsWith('--only='))
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown argument(s) ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [--only=${SECTIONS.join(',')}] [--update-docs]\n`)
+  process.stderr.write(`bench: unknown argument(s) ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [--only=${SECTIONS.join(',')}] [--update-docs] [--pipeline-redis]\n`)
   process.exit(2)
 }
 const only = new Set<Section>(onlyArg === undefined ? SECTIONS : onlyArg.split(',') as Section[])
@@ -40,7 +42,7 @@ for (const s of only) {
 
 const mode: Mode = quick
   ? { name: 'quick', reps: 1, warmupMs: 200, warmupCalls: 300, warmupCapMs: 800, windowMs: 200, rounds: 2 }
-  : { name: 'full', reps: 3, warmupMs: 500, warmupCalls: 5000, warmupCapMs: 5000, windowMs: 300, rounds: 6 }
+  : { name: 'full', reps: 3, warmupMs: 500, warmupCalls: 2000, warmupCapMs: 1500, windowMs: 150, rounds: 8 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const started = Date.now()
@@ -92,7 +94,7 @@ async function section<T> (name: Section, fn: () => Promise<T>): Promise<T | und
 results.sections.client = await section('client', () => clientSection(ctx))
 results.sections.sidecar = await section('sidecar', () => sidecarSection(ctx, results.meta.skipped))
 results.sections.services = await section('services', () => servicesSection(ctx, results.meta.skipped))
-results.sections.pipeline = await section('pipeline', () => pipelineSection(ctx, results.meta.skipped))
+results.sections.pipeline = await section('pipeline', () => pipelineSection(ctx, results.meta.skipped, pipelineRedis))
 results.meta.loadAfter = loadAverage()
 results.meta.durationS = Math.round((Date.now() - started) / 1000)
 

@@ -6,7 +6,14 @@ import { createLoad, serveLoad } from '../lib/loop.js'
 
 type Impl = 'ours' | 'sdk' | 'undici'
 type Op = 'save' | 'get' | 'delete' | 'invoke'
-interface Config { impl: Impl, op: Op, concurrency: number, port: number }
+interface Config {
+  impl: Impl
+  op: Op
+  concurrency: number
+  port: number
+  /** Another build of src/sidecar/index.js for 'ours' (bench/experiment.ts: a proposed change). */
+  module?: string
+}
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as Config
 const STORE = 'statestore'
@@ -17,7 +24,7 @@ const origin = `http://127.0.0.1:${cfg.port}`
 
 async function setup (): Promise<{ call: () => Promise<unknown>, close: () => Promise<void> }> {
   if (cfg.impl === 'ours') {
-    const { createSidecarClient } = await import('../../src/sidecar/index.js')
+    const { createSidecarClient } = await import(cfg.module ?? '../../src/sidecar/index.js') as typeof import('../../src/sidecar/index.js')
     // One socket per concurrent call for every implementation, as the SDK's http.Agent does;
     // the client's default pool size (64) would let undici open spare sockets at c=32.
     const client = createSidecarClient({ endpoint: origin, connections: cfg.concurrency })

@@ -110,5 +110,7 @@ export function serveLoad (load: Load, close: () => Promise<void>, extra: () => 
       })
     }
   })
+  // The driver is gone (killed, crashed): stop at once instead of idling forever.
+  process.once('disconnect', () => process.exit(0))
   process.send?.({ type: 'ready' })
 }

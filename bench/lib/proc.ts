@@ -66,6 +66,13 @@ export interface SpawnOptions {
 
 const live = new Set<ChildProcess>()
 process.once('exit', () => { for (const p of live) p.kill('SIGKILL') })
+// Ctrl-C or a kill of the driver must not leave pinned servers behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const p of live) p.kill('SIGKILL')
+    process.exit(130)
+  })
+}
 
 /** Runs `node [nodeArgs] script [args]`, under `taskset -c cpu` when a cpu is given. */
 export function spawnNode (script: string, args: readonly string[], options: SpawnOptions = {}): Child {
