@@ -4,8 +4,20 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { isTransientSidecarError, type SidecarClient, type StateApi } from '../sidecar/index.js'
+import { newTrace, type RequestTrace } from '../shared/trace.js'
 import { classifyError, classifyResponse, fullJitterDelay, type AttemptOutcome } from './backoff.js'
 import { createIdAllocator } from './ids.js'
+
+/** Why an order was given up: a final answer, no attempts left, or stopped while waiting to retry. */
+export type GiveUpKind = 'rejected' | 'exhausted' | 'stopped'
+
+/** Told about every order as it happens (the metrics); the summary is only known at the end. */
+export interface DeliveryObserver {
+  sent (): void
+  delivered (latencyMs: number): void
+  retried (): void
+  gaveUp (kind: GiveUpKind): void
+}
 
 export interface GeneratorOptions {
   sidecar: { invoke: SidecarClient['invoke'], state: Pick<StateApi, 'update'> }
@@ -30,9 +42,12 @@ export interface GeneratorOptions {
   /** Resolves true after `ms`, or false as soon as `signal` aborts. */
   sleep?: ((ms: number, signal: AbortSignal) => Promise<boolean>) | undefined
   random?: (() => number) | undefined
+  /** Starts each order's W3C trace; default `newTrace` (random ids, sampled). */
+  trace?: (() => RequestTrace) | undefined
+  observer?: DeliveryObserver | undefined
 }
 
-export interface GivenUp { orderId: string, reason: string }
+export interface GivenUp { orderId: string, reason: string, traceId: string }
 
 export interface GeneratorSummary {
   /** Orders created and sent at least once. */
@@ -80,6 +95,8 @@ export async function runGenerator (options: GeneratorOptions): Promise<Generato
   const now = options.now ?? Date.now
   const sleep = options.sleep ?? abortableSleep
   const random = options.random ?? Math.random
+  const startTrace = options.trace ?? newTrace
+  const observer = options.observer
   const { signal, logger: log } = options
   const backoff = { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs }
   const ids = createIdAllocator({ sidecar: options.sidecar, storeName: options.storeName, counterKey: options.counterKey, blockSize: options.blockSize })
@@ -89,14 +106,18 @@ export async function runGenerator (options: GeneratorOptions): Promise<Generato
     sent: 0, delivered: 0, failed: 0, retried: 0, p50LatencyMs: null, p99LatencyMs: null, deliveredIds: [], givenUp: [], stoppedBy: 'count'
   }
 
-  function giveUp (orderId: string, reason: string): void {
+  function giveUp (orderId: string, traceId: string, kind: GiveUpKind, reason: string): void {
     summary.failed++
-    summary.givenUp.push({ orderId, reason })
-    log.error({ orderId, reason }, `Gave up on order ${orderId}: ${reason}`)
+    summary.givenUp.push({ orderId, reason, traceId })
+    observer?.gaveUp(kind)
+    log.error({ orderId, traceId, reason }, `Gave up on order ${orderId}: ${reason}`)
   }
 
   async function deliver (orderId: string): Promise<void> {
     const started = now()
+    // One trace per order, retries included: daprd's spans of every attempt join it, and the
+    // order service logs the same traceId.
+    const { traceId, traceparent } = startTrace()
     let last = ''
     for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
       let outcome: AttemptOutcome
@@ -104,7 +125,8 @@ export async function runGenerator (options: GeneratorOptions): Promise<Generato
         const res = await options.sidecar.invoke(options.targetAppId, 'neworder', {
           httpMethod: 'POST',
           body: { data: { orderId } },
-          timeoutMs: options.requestTimeoutMs
+          timeoutMs: options.requestTimeoutMs,
+          traceContext: { traceparent }
         })
         outcome = classifyResponse(res)
       } catch (err) {
@@ -115,23 +137,25 @@ export async function runGenerator (options: GeneratorOptions): Promise<Generato
         summary.delivered++
         summary.deliveredIds.push(orderId)
         latencies.push(latencyMs)
+        observer?.delivered(latencyMs)
         try {
           options.onDelivered?.(orderId)
         } catch (err) {
-          log.error({ err, orderId }, `Order ${orderId} delivered but could not be recorded`)
+          log.error({ err, orderId, traceId }, `Order ${orderId} delivered but could not be recorded`)
         }
-        log.info({ orderId, attempts: attempt, latencyMs }, `Order ${orderId} delivered`)
+        log.info({ orderId, traceId, attempts: attempt, latencyMs }, `Order ${orderId} delivered`)
         return
       }
-      if (outcome.kind === 'fail') return giveUp(orderId, outcome.reason)
+      if (outcome.kind === 'fail') return giveUp(orderId, traceId, 'rejected', outcome.reason)
       last = outcome.reason
       if (attempt === options.maxAttempts) break
       const wait = fullJitterDelay(attempt, backoff, random)
       summary.retried++
-      log.warn({ orderId, attempt, retryInMs: wait, reason: last }, `Order ${orderId} not delivered yet, retrying`)
-      if (!await sleep(wait, signal)) return giveUp(orderId, `stopped before delivery, last: ${last}`)
+      observer?.retried()
+      log.warn({ orderId, traceId, attempt, retryInMs: wait, reason: last }, `Order ${orderId} not delivered yet, retrying`)
+      if (!await sleep(wait, signal)) return giveUp(orderId, traceId, 'stopped', `stopped before delivery, last: ${last}`)
     }
-    giveUp(orderId, `no success after ${options.maxAttempts} attempts, last: ${last}`)
+    giveUp(orderId, traceId, 'exhausted', `no success after ${options.maxAttempts} attempts, last: ${last}`)
   }
 
   /** The next id, retrying a store that is down; undefined when stopped meanwhile. */
@@ -169,6 +193,7 @@ export async function runGenerator (options: GeneratorOptions): Promise<Generato
     }
     if (orderId === undefined) break
     summary.sent++
+    observer?.sent()
     // Fixed rate, but no burst to catch up after a stall.
     nextStart = Math.max(nextStart + options.intervalMs, now())
     const sending: Promise<void> = deliver(orderId).finally(() => inFlight.delete(sending))

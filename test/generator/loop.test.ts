@@ -59,14 +59,17 @@ t.test('sends count orders at the interval, each through the sidecar as the quic
     return response(200, { orderId: (options.body as { data: { orderId: string } }).data.orderId })
   })
   const summary = await run()
-  t.same(seen.map((s) => [s.appId, s.method, s.options]), [1, 2, 3].map((n) => ['nodeapp', 'neworder', { httpMethod: 'POST', body: { data: { orderId: String(n) } }, timeoutMs: 5000 }]))
+  const traceparents = seen.map((s) => s.options.traceContext?.traceparent ?? '')
+  t.same(seen.map((s) => [s.appId, s.method, s.options]), [1, 2, 3].map((n, i) => ['nodeapp', 'neworder', { httpMethod: 'POST', body: { data: { orderId: String(n) } }, timeoutMs: 5000, traceContext: { traceparent: traceparents[i] } }]))
+  t.ok(traceparents.every((tp) => /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/.test(tp)), 'each order starts a sampled W3C trace')
+  t.equal(new Set(traceparents).size, 3, 'a trace of its own per order')
   t.same(summary, { sent: 3, delivered: 3, failed: 0, retried: 0, p50LatencyMs: 7, p99LatencyMs: 7, deliveredIds: ['1', '2', '3'], givenUp: [], stoppedBy: 'count' })
   t.same(delivered, ['1', '2', '3'])
   t.same(time.sleeps, [993, 993], 'fixed rate: the interval minus the time the delivery took')
   t.match(logs.lines.filter((l) => l.orderId !== undefined), [
-    { level: 30, orderId: '1', attempts: 1, latencyMs: 7, msg: 'Order 1 delivered' },
-    { orderId: '2' },
-    { orderId: '3' }
+    { level: 30, orderId: '1', traceId: traceparents[0]?.slice(3, 35), attempts: 1, latencyMs: 7, msg: 'Order 1 delivered' },
+    { orderId: '2', traceId: traceparents[1]?.slice(3, 35) },
+    { orderId: '3', traceId: traceparents[2]?.slice(3, 35) }
   ])
 })
 
@@ -236,4 +239,59 @@ t.test('defaults: real clock, sleep and randomness', async (t) => {
   const { sidecar, options } = setup({ count: 2, intervalMs: 1, now: undefined, sleep: undefined, random: undefined })
   sidecar.onInvoke(() => response(200, {}))
   t.match(await runGenerator(options), { delivered: 2 })
+})
+
+/** An observer that records what it is told, in order. */
+function recorder () {
+  const events: string[] = []
+  return {
+    events,
+    observer: {
+      sent: () => { events.push('sent') },
+      delivered: (ms: number) => { events.push(`delivered ${ms}`) },
+      retried: () => { events.push('retried') },
+      gaveUp: (kind: string) => { events.push(`gaveUp ${kind}`) }
+    }
+  }
+}
+
+t.test('the observer hears of every order as it happens, with why it was given up', async (t) => {
+  const { events, observer } = recorder()
+  const answers = [response(503, {}), response(200, {}), response(409, {}), response(503, {}), response(503, {})]
+  const { sidecar, time, run } = setup({ count: 3, maxAttempts: 2, intervalMs: 0, observer })
+  sidecar.onInvoke(() => { time.advance(4); return answers.shift()! })
+  const summary = await run()
+  t.same(events, ['sent', 'retried', 'delivered 58', 'sent', 'gaveUp rejected', 'sent', 'retried', 'gaveUp exhausted'])
+  t.match(summary, { sent: 3, delivered: 1, retried: 2, failed: 2 })
+
+  const stopped = recorder()
+  const s = setup({ count: undefined, observer: stopped.observer })
+  s.sidecar.onInvoke(() => { s.controller.abort(); return response(503, {}) })
+  await s.run()
+  t.same(stopped.events, ['sent', 'retried', 'gaveUp stopped'])
+})
+
+t.test('retries of one order stay in its trace, and given-up orders name their trace', async (t) => {
+  const traces = [
+    { traceId: '0af7651916cd43dd8448eb211c80319c', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }
+  ]
+  const seen: Array<[string, string | undefined]> = []
+  const { sidecar, logs, run } = setup({ count: 2, maxAttempts: 3, trace: () => traces.shift()! })
+  sidecar.onInvoke((_a, _m, options) => {
+    const orderId = (options.body as { data: { orderId: string } }).data.orderId
+    seen.push([orderId, options.traceContext?.traceparent])
+    return orderId === '1' ? response(503, {}) : response(200, {})
+  })
+  const summary = await run()
+  t.same(seen, [
+    ['1', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+    ['1', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+    ['1', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+    ['2', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01']
+  ])
+  t.match(summary.givenUp, [{ orderId: '1', traceId: '0af7651916cd43dd8448eb211c80319c' }])
+  const byOrder = (id: string) => logs.lines.filter((l) => l.orderId === id).map((l) => l.traceId)
+  t.same(byOrder('1'), ['0af7651916cd43dd8448eb211c80319c', '0af7651916cd43dd8448eb211c80319c', '0af7651916cd43dd8448eb211c80319c'], 'both retries and the give-up')
+  t.same(byOrder('2'), ['4bf92f3577b34da6a3ce929d0e0e4736'])
 })
