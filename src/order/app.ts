@@ -10,7 +10,7 @@ import { requestTrace } from '../shared/trace.js'
 import { requireApiToken } from './auth.js'
 import { orderErrors } from './errors.js'
 import { createOrderMetrics, instrumentSidecar } from './metrics.js'
-import { NewOrderBodySchema, OrderAcceptedSchema, OrderDataSchema, OrderParamsSchema } from './schemas.js'
+import { MAX_ORDER_DEPTH, NewOrderBodySchema, OrderAcceptedSchema, OrderDataSchema, OrderParamsSchema, nestsDeeperThan } from './schemas.js'
 import { createOrderStore } from './store.js'
 
 /** The part of the sidecar client the order service uses. */
@@ -67,6 +67,10 @@ export function buildApp (options: OrderAppOptions): FastifyInstance {
     bodyLimit: BODY_LIMIT,
     onRequest: options.appApiToken === undefined ? [countReceived] : [countReceived, requireApiToken(options.appApiToken)],
     // Runs before the error handler, for every error this route answers (auth, body, schema, store).
+    // Before schema validation and the store, both of which recurse into the data.
+    preValidation: async (request) => {
+      if (nestsDeeperThan(request.body, MAX_ORDER_DEPTH + 1)) throw orderErrors.tooDeep(MAX_ORDER_DEPTH)
+    },
     onError: async (_request, _reply, error: FastifyError | HttpError) => {
       const { statusCode, code } = toErrorResponse(error)
       if (statusCode >= 500) metrics.failed.inc({ code })

@@ -7,11 +7,13 @@ export type OrderErrorCode =
   | 'ORDER_ERR_CONFLICT'
   | 'ORDER_ERR_UNAUTHORIZED'
   | 'ORDER_ERR_STORE_UNAVAILABLE'
+  | 'ORDER_ERR_TOO_DEEP'
 
 export const orderErrors = {
   notFound: (orderId: string) => new HttpError<OrderErrorCode>(404, 'ORDER_ERR_NOT_FOUND', `Order ${orderId} not found`),
   noOrderYet: () => new HttpError<OrderErrorCode>(404, 'ORDER_ERR_NO_ORDER_YET', 'No order has been received yet'),
   conflict: (orderId: string) => new HttpError<OrderErrorCode>(409, 'ORDER_ERR_CONFLICT', `Order ${orderId} already exists with different data`),
   unauthorized: () => new HttpError<OrderErrorCode>(401, 'ORDER_ERR_UNAUTHORIZED', 'Missing or invalid dapr-api-token'),
+  tooDeep: (max: number) => new HttpError<OrderErrorCode>(400, 'ORDER_ERR_TOO_DEEP', `Order data nests deeper than ${max} levels`),
   storeUnavailable: (cause: unknown) => new HttpError<OrderErrorCode>(503, 'ORDER_ERR_STORE_UNAVAILABLE', 'State store unavailable, retry later', { cause })
 }

@@ -2,8 +2,12 @@
 // Every type here comes from its schema, so validation and types cannot drift apart.
 import { Type, type Static } from '@sinclair/typebox'
 
-/** An order id in string form: what a URL can carry and what the state key is built from. */
-export const OrderIdStringSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' })
+/**
+ * An order id in string form: what a URL can carry and what the state key is built from.
+ * No `.` alone and no `..`: URL clients resolve such path segments (`/orders/..` becomes `/`),
+ * so an order stored under one could never be read back.
+ */
+export const OrderIdStringSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '^(?!\\.$)(?!.*\\.\\.)[A-Za-z0-9._-]+$' })
 
 /** The quickstart sends `"42"`; a JSON number is accepted too, if it is a non-negative safe integer. */
 export const OrderIdSchema = Type.Union([
@@ -17,6 +21,26 @@ export const OrderDataSchema = Type.Object({ orderId: OrderIdSchema }, { additio
 export type OrderData = Static<typeof OrderDataSchema> & Record<string, unknown>
 
 export const NewOrderBodySchema = Type.Object({ data: OrderDataSchema })
+
+/** How deep order data may nest; the digest and the stores recurse, so depth must be bounded. */
+export const MAX_ORDER_DEPTH = 32
+
+/**
+ * True when `value` nests arrays or objects deeper than `max`. Iterative on purpose: a body of
+ * 64 KB can nest 30,000 levels, which overflows the stack of any recursive walk.
+ * @example
+ * nestsDeeperThan({ a: [[1]] }, 2) // true
+ */
+export function nestsDeeperThan (value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, depth] = item
+    if (v === null || typeof v !== 'object') continue
+    if (depth >= max) return true
+    for (const child of Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
+}
 export type NewOrderBody = Static<typeof NewOrderBodySchema>
 
 export const OrderAcceptedSchema = Type.Object({ orderId: OrderIdSchema })

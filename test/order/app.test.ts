@@ -103,7 +103,10 @@ t.test('invalid bodies are 400/413/415 with a code and store nothing', async (t)
     ['unsafe integer orderId', 400, 'FST_ERR_VALIDATION', post({ data: { orderId: 2 ** 53 } })],
     ['boolean orderId', 400, 'FST_ERR_VALIDATION', post({ data: { orderId: true } })],
     ['text/plain', 415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE', post('{"data":{"orderId":"1"}}', { 'content-type': 'text/plain' })],
-    ['oversize', 413, 'FST_ERR_CTP_BODY_TOO_LARGE', post({ data: { orderId: '1', pad: 'x'.repeat(BODY_LIMIT) } })]
+    ['oversize', 413, 'FST_ERR_CTP_BODY_TOO_LARGE', post({ data: { orderId: '1', pad: 'x'.repeat(BODY_LIMIT) } })],
+    // Found by test/reliability/hostile.test.ts: 20,000 levels overflowed the digest's recursion (a 500).
+    ['data nested 20,000 levels', 400, 'ORDER_ERR_TOO_DEEP', post(`{"data":{"orderId":"1","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`, json)],
+    ['orderId ..', 400, 'FST_ERR_VALIDATION', post({ data: { orderId: '..' } })]
   ]
   for (const [name, status, code, request] of cases) {
     const res = await app.inject(request)
@@ -111,6 +114,8 @@ t.test('invalid bodies are 400/413/415 with a code and store nothing', async (t)
     t.match(res.json(), { statusCode: status, code, message: String }, name)
   }
   t.same(sidecar.calls, [], 'nothing read or stored')
+  const nested = await app.inject(post({ data: { orderId: 'n1', x: JSON.parse('['.repeat(30) + ']'.repeat(30)) } }))
+  t.equal(nested.statusCode, 200, 'data nested 30 levels is an order like any other')
 })
 
 t.test('a sidecar or store that is down is a 503 with a code the generator retries on', async (t) => {
