@@ -8,6 +8,8 @@ export const GeneratorConfigSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   /** Port of the probe endpoints; 0 picks a free port (tests). */
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  /** When set, `GET /metrics` is served on this port only; unset, on PORT. 0 picks a free port. */
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   LOG_LEVEL: LogLevelSchema,
   TARGET_APP_ID: Type.String({ minLength: 1, default: 'nodeapp' }),
   /** The generator's own state store, holding the order-id counter. */

@@ -3,12 +3,15 @@
 import { appendFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import type { Logger } from 'pino'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createSidecarClient, type SidecarClient } from '../sidecar/index.js'
-import { createLogger } from '../shared/logger.js'
+import { createProcessLogger } from '../shared/logger.js'
+import { buildMetricsApp, createSidecarMetrics } from '../shared/metrics.js'
 import { isMainModule, logStartupFailure } from '../shared/process.js'
 import { buildApp } from './app.js'
 import { loadGeneratorConfig, type GeneratorConfig } from './config.js'
-import { runGenerator, type GeneratorSummary } from './loop.js'
+import { runGenerator, type GeneratorOptions, type GeneratorSummary } from './loop.js'
+import { createGeneratorMetrics, instrumentSidecar } from './metrics.js'
 
 /** The loop's options from the configuration. */
 export function loopOptions (config: GeneratorConfig): Omit<Parameters<typeof runGenerator>[0], 'sidecar' | 'logger' | 'signal'> {
@@ -47,17 +50,19 @@ interface Running {
   config: GeneratorConfig
   logger: Logger
   sidecar: SidecarClient
+  /** What the loop is given instead of the bare client: the timed port and the counters. */
+  instrumented: Pick<GeneratorOptions, 'sidecar' | 'observer'>
   controller: AbortController
   close: () => Promise<void>
 }
 
 /** Waits for the sidecar, runs the loop, closes everything; resolves with the exit code. */
-async function run ({ config, logger, sidecar, controller, close }: Running): Promise<number> {
+async function run ({ config, logger, sidecar, instrumented, controller, close }: Running): Promise<number> {
   let code = 0
   try {
     await sidecar.waitForSidecar({ timeoutMs: config.GENERATOR_SIDECAR_WAIT_MS, signal: controller.signal })
     logger.info({ target: config.TARGET_APP_ID }, 'Sidecar ready, generating orders')
-    const summary = await runGenerator({ ...loopOptions(config), sidecar, logger, signal: controller.signal })
+    const summary = await runGenerator({ ...loopOptions(config), ...instrumented, logger, signal: controller.signal })
     code = reportSummary(logger, summary)
   } catch (err) {
     // Only the wait can throw: stopped while waiting is a clean stop, a timeout is not.
@@ -80,21 +85,28 @@ export async function main (env: Record<string, string | undefined> = process.en
     config = loadGeneratorConfig(env)
     sidecar = createSidecarClient({ env })
   } catch (err) {
-    logStartupFailure(createLogger('info'), err)
+    logStartupFailure(createProcessLogger('info'), err)
     process.exitCode = 1
     return 1
   }
-  const logger = createLogger(config.LOG_LEVEL)
+  const logger = createProcessLogger(config.LOG_LEVEL)
   const controller = new AbortController()
   let draining = false
-  const app = buildApp({ sidecar, logger, isDraining: () => draining })
+  // One registry for this process: the generator's metrics plus Node's own.
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const app = buildApp({ sidecar, logger, isDraining: () => draining, registry, metricsRoute: config.METRICS_PORT === undefined })
+  const metricsApp = config.METRICS_PORT === undefined ? undefined : buildMetricsApp({ registry, logger })
+  const instrumented = { sidecar: instrumentSidecar(sidecar, createSidecarMetrics(registry)), observer: createGeneratorMetrics(registry) }
   const client = sidecar
   const close = async (): Promise<void> => {
     await app.close()
+    await metricsApp?.close()
     await client.close()
   }
   try {
     await app.listen({ host: config.HOST, port: config.PORT })
+    await metricsApp?.listen({ host: config.HOST, port: config.METRICS_PORT })
   } catch (err) {
     logStartupFailure(logger, err)
     await close()
@@ -102,7 +114,7 @@ export async function main (env: Record<string, string | undefined> = process.en
     return 1
   }
 
-  const finished = run({ config, logger, sidecar, controller, close })
+  const finished = run({ config, logger, sidecar, instrumented, controller, close })
   const grace = closeWithGrace({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'Stopping on error')
     else logger.info({ signal }, 'Stopping')

@@ -1,6 +1,8 @@
 import t from 'tap'
+import { Registry } from 'prom-client'
 import { buildApp } from '../../src/generator/app.js'
 import { errors, fakeSidecar } from '../helpers/fake-sidecar.js'
+import { sampleValue } from '../helpers/prom-text.js'
 
 t.test('probes: liveness always, readiness from the sidecar and the drain flag, 404 with a code otherwise', async (t) => {
   const sidecar = fakeSidecar()
@@ -20,4 +22,17 @@ t.test('defaults: not draining', async (t) => {
   const app = buildApp({ sidecar: fakeSidecar() })
   t.teardown(() => app.close())
   t.equal((await app.inject('/readyz')).statusCode, 200)
+})
+
+t.test('metrics: probe durations by route, /metrics here unless it has a port of its own', async (t) => {
+  const registry = new Registry()
+  const app = buildApp({ sidecar: fakeSidecar(), registry })
+  t.teardown(() => app.close())
+  await app.inject('/readyz')
+  const res = await app.inject('/metrics')
+  t.equal(res.statusCode, 200)
+  t.equal(sampleValue(res.body, 'http_request_duration_seconds_count', { method: 'GET', route: '/readyz', status_code: '200' }), 1)
+  const apart = buildApp({ sidecar: fakeSidecar(), metricsRoute: false })
+  t.teardown(() => apart.close())
+  t.equal((await apart.inject('/metrics')).statusCode, 404)
 })

@@ -26,6 +26,11 @@ t.test('the load-tool knobs', async (t) => {
     { GENERATOR_COUNT: 500, GENERATOR_CONCURRENCY: 16, GENERATOR_INTERVAL_MS: 0, GENERATOR_DELIVERED_FILE: '/tmp/ids.txt' })
 })
 
+t.test('METRICS_PORT moves /metrics off the probe port', async (t) => {
+  t.equal(loadGeneratorConfig({ METRICS_PORT: '9464' }).METRICS_PORT, 9464)
+  t.throws(() => loadGeneratorConfig({ METRICS_PORT: '65536' }), { code: 'CONFIG_ERR_INVALID', problems: [/^METRICS_PORT: /] })
+})
+
 t.test('all problems at once', async (t) => {
   t.throws(() => loadGeneratorConfig({ GENERATOR_COUNT: '0', GENERATOR_CONCURRENCY: 'many', GENERATOR_MAX_ATTEMPTS: '0', GENERATOR_INTERVAL_MS: '-5' }), {
     code: 'CONFIG_ERR_INVALID',

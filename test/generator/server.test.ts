@@ -7,6 +7,7 @@ import { reportSummary } from '../../src/generator/server.js'
 import { startChildService } from '../helpers/child-service.js'
 import { startFakeDaprd, type FakeDaprd } from '../helpers/fake-daprd.js'
 import { captureLogs } from '../helpers/log-capture.js'
+import { sampleValue } from '../helpers/prom-text.js'
 
 const SCRIPT = 'src/generator/server.ts'
 const base = (daprd: FakeDaprd): Record<string, string> => ({ PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, GENERATOR_INTERVAL_MS: '0' })
@@ -64,6 +65,28 @@ t.test('as a process: SIGTERM stops it cleanly with exit 0', async (t) => {
   t.match(svc.lines.find((l) => l.msg === 'Generator stopped'), { stoppedBy: 'signal', failed: 0 })
 })
 
+t.test('as a process: METRICS_PORT serves the delivery counters, timed sidecar calls and Node\'s metrics', async (t) => {
+  const daprd = await startFakeDaprd(t)
+  let calls = 0
+  daprd.onInvoke = () => ++calls === 1 ? { status: 503, body: { code: 'ORDER_ERR_STORE_UNAVAILABLE' } } : { status: 200, body: {} }
+  const svc = startChildService(t, SCRIPT, { ...base(daprd), METRICS_PORT: '0', GENERATOR_INTERVAL_MS: '600000', GENERATOR_RETRY_BASE_MS: '1' })
+  const probe = await svc.listening()
+  const line = await svc.waitForLine((l) => typeof l.msg === 'string' && l.msg.startsWith('Server listening at') && !l.msg.endsWith(`:${new URL(probe).port}`))
+  await svc.waitForLine((l) => l.msg === 'Order 1 delivered')
+  const text = await (await fetch(`${String(line.msg).replace('Server listening at ', '')}/metrics`)).text()
+  t.equal(sampleValue(text, 'generator_orders_sent_total'), 1)
+  t.equal(sampleValue(text, 'generator_orders_delivered_total'), 1)
+  t.equal(sampleValue(text, 'generator_retries_total'), 1)
+  t.equal(sampleValue(text, 'generator_delivery_duration_seconds_count'), 1)
+  t.equal(sampleValue(text, 'sidecar_call_duration_seconds_count', { operation: 'invoke' }), 2, 'the 503 is an answer, not a sidecar error')
+  t.equal(sampleValue(text, 'sidecar_call_duration_seconds_count', { operation: 'state.update' }), 1, 'one block of ids reserved')
+  t.ok(sampleValue(text, 'process_resident_memory_bytes') !== undefined, 'process metrics')
+  t.equal((await fetch(`${probe}/metrics`)).status, 404, 'not on the probe port')
+  t.ok(svc.lines.filter((l) => l.orderId === '1').every((l) => typeof l.traceId === 'string'), 'the order\'s lines carry its trace id')
+  svc.child.kill('SIGTERM')
+  t.same(await svc.exited, { code: 0, signal: null })
+})
+
 t.test('as a process: a bad environment is reported at once and exits 1', async (t) => {
   const svc = startChildService(t, SCRIPT, { GENERATOR_COUNT: '0', GENERATOR_CONCURRENCY: 'x' })
   t.same(await svc.exited, { code: 1, signal: null })
@@ -75,7 +98,7 @@ t.test('in process: a finished count resolves 0, uninstalls the signal handlers 
   const daprd = await startFakeDaprd(t)
   const { main, installed } = await mockedServer(t)
   const file = join(t.testdir(), 'ids.txt')
-  t.equal(await main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_COUNT: '3', GENERATOR_DELIVERED_FILE: file, CLOSE_GRACE_DELAY_MS: '1234' }), 0)
+  t.equal(await main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_COUNT: '3', GENERATOR_DELIVERED_FILE: file, CLOSE_GRACE_DELAY_MS: '1234', METRICS_PORT: '0' }), 0)
   t.equal(installed[0]?.options.delay, 1234)
   t.equal(installed[0]?.uninstalled, true)
   t.equal(readFileSync(file, 'utf8'), '1\n2\n3\n')
@@ -133,6 +156,7 @@ t.test('in process: config, sidecar option and listen failures resolve 1 without
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())))
   t.equal(await main({ ...base(daprd), LOG_LEVEL: 'silent', PORT: String((busy.address() as AddressInfo).port) }), 1)
+  t.equal(await main({ ...base(daprd), LOG_LEVEL: 'silent', METRICS_PORT: String((busy.address() as AddressInfo).port) }), 1, 'a metrics port in use too')
   t.equal(installed.length, 0)
 })
 
