@@ -36,7 +36,7 @@ export type CheckCode =
   | 'DAPR_RETRY_POLICY' | 'DAPR_RESILIENCY_REF' | 'SECRET_PLAIN_VALUE'
   | 'DAPR_ANNOTATION_KEY' | 'DAPR_ANNOTATION_VALUE' | 'DAPR_ANNOTATION_REQUIRED'
   | 'POD_PROBES' | 'POD_RESOURCES' | 'POD_SECURITY' | 'POD_SHUTDOWN' | 'POD_SPREAD'
-  | 'IMAGE_PINNED' | 'WORKLOAD_ENV' | 'SERVICE_NLB' | 'PDB_HPA' | 'NETPOL' | 'NAMESPACE' | 'SERVICEACCOUNT'
+  | 'IMAGE_PINNED' | 'WORKLOAD_ENV' | 'SERVICE_NLB' | 'PDB_HPA' | 'NETPOL' | 'METRICS' | 'NAMESPACE' | 'SERVICEACCOUNT'
   | 'SECRETS' | 'CROSS_APP_IDS' | 'CROSS_PORTS' | 'CROSS_CONFIG' | 'CROSS_COMPONENT_NAMES'
   | 'CROSS_RESILIENCY_TARGETS' | 'CROSS_UID' | 'CLUSTER'
   | 'DOCKERFILE_FROM' | 'DOCKERFILE_USER' | 'DOCKERFILE_CMD' | 'DOCKERFILE_NPM' | 'DOCKERFILE_SERVICE'
@@ -1147,6 +1147,31 @@ export function checkNetworkPolicies (b: DeployBundle): Issue[] {
   return issues
 }
 
+/**
+ * The apps' own /metrics: scraped by annotation, on METRICS_PORT (a declared container port
+ * other than the app port, so the NLB never exposes it), open to the monitoring namespace and
+ * closed to the VPC.
+ */
+export function checkMetrics (b: DeployBundle): Issue[] {
+  const issues: Issue[] = []
+  const vpcIp = firstIp(b.cluster?.vpc?.cidr)
+  for (const d of deployments(b)) {
+    const fail = (message: string): void => { issues.push({ check: 'METRICS', where: ref(d), message }) }
+    const ann = annotations(d)
+    const c = appContainer(d)
+    if (ann['prometheus.io/scrape'] !== 'true') fail('prometheus.io/scrape must be "true"')
+    if (ann['prometheus.io/path'] !== '/metrics') fail(`prometheus.io/path ${ann['prometheus.io/path']} is not /metrics`)
+    const port = Number(ann['prometheus.io/port'])
+    const env = envOf(c, 'METRICS_PORT')?.value
+    if (resolvePort(c, port) === undefined) fail(`prometheus.io/port ${ann['prometheus.io/port']} is not a declared containerPort`)
+    if (env !== ann['prometheus.io/port']) fail(`METRICS_PORT ${env} differs from prometheus.io/port ${ann['prometheus.io/port']}`)
+    if (String(port) === ann['dapr.io/app-port']) fail(`metrics port ${port} is the app port; /metrics must stay off the port the NLB forwards`)
+    if (!netpolAllows(b, 'ingress', podLabels(d), { namespace: 'monitoring', labels: {} }, port)) fail(`Prometheus in namespace monitoring cannot reach /metrics on ${port}`)
+    if (netpolAllows(b, 'ingress', podLabels(d), { ip: vpcIp }, port)) fail(`metrics port ${port} is open to the VPC (the NLB)`)
+  }
+  return issues
+}
+
 export function checkNamespace (b: DeployBundle): Issue[] {
   const issues: Issue[] = []
   const ns = b.kustomization?.namespace
@@ -1561,6 +1586,7 @@ export const CHECKS: Record<string, (b: DeployBundle) => Issue[]> = {
   services: checkServices,
   pdbHpa: checkPdbHpa,
   networkPolicies: checkNetworkPolicies,
+  metrics: checkMetrics,
   namespace: checkNamespace,
   serviceAccounts: checkServiceAccounts,
   secrets: checkSecrets,

@@ -118,7 +118,7 @@ const cases: Case[] = [
   // Pods
   ['no readiness probe', 'POD_PROBES', (b) => { delete ctr(b, 'nodeapp').readinessProbe }, /no readinessProbe/],
   ['liveness on readiness', 'POD_PROBES', (b) => { ctr(b, 'nodeapp').livenessProbe.httpGet.path = '/readyz' }, /livenessProbe must GET \/healthz/],
-  ['probe on an undeclared port', 'POD_PROBES', (b) => { ctr(b, 'generator').startupProbe.httpGet.port = 'metrics' }, /port metrics is not a container port/],
+  ['probe on an undeclared port', 'POD_PROBES', (b) => { ctr(b, 'generator').startupProbe.httpGet.port = 'admin' }, /port admin is not a container port/],
   ['no memory limit', 'POD_RESOURCES', (b) => { delete ctr(b, 'nodeapp').resources.limits }, /resources\.limits\.memory/],
   ['no cpu request', 'POD_RESOURCES', (b) => { delete ctr(b, 'generator').resources.requests.cpu }, /resources\.requests\.cpu/],
   ['root uid', 'POD_SECURITY', (b) => { pod(b, 'nodeapp').securityContext.runAsUser = 0 }, /numeric non-root uid/],
@@ -171,6 +171,15 @@ const cases: Case[] = [
   ['no cache egress', 'NETPOL', (b) => { netpol(b, 'dapr-egress').egress.splice(2, 1) }, /no egress to the cache on 6379/],
   ['no DNS', 'NETPOL', (b) => { netpol(b, 'dapr-egress').egress.shift() }, /no DNS egress/],
   ['no Sentry', 'NETPOL', (b) => { netpol(b, 'dapr-egress').egress[1].ports.shift() }, /dapr-system on 50001/],
+
+  // The apps' /metrics
+  ['not scraped', 'METRICS', (b) => { delete ann(b, 'generator')['prometheus.io/scrape'] }, /prometheus\.io\/scrape must be "true"/],
+  ['scraped on another path', 'METRICS', (b) => { ann(b, 'nodeapp')['prometheus.io/path'] = '/' }, /prometheus\.io\/path \/ is not \/metrics/],
+  ['scrape port not declared', 'METRICS', (b) => { ctr(b, 'nodeapp').ports.pop() }, /prometheus\.io\/port 9464 is not a declared containerPort/],
+  ['METRICS_PORT differs from the scrape port', 'METRICS', (b) => { env(b, 'generator', 'METRICS_PORT').value = '9465' }, /METRICS_PORT 9465 differs from prometheus\.io\/port 9464/],
+  ['metrics on the app port', 'METRICS', (b) => { ann(b, 'nodeapp')['prometheus.io/port'] = '3000'; env(b, 'nodeapp', 'METRICS_PORT').value = '3000' }, /metrics port 3000 is the app port/],
+  ['scraper blocked', 'METRICS', (b) => { netpol(b, 'nodeapp-ingress').ingress[2].ports.pop() }, /cannot reach \/metrics on 9464/],
+  ['metrics open to the NLB', 'METRICS', (b) => { netpol(b, 'nodeapp-ingress').ingress[1].ports.push({ port: 9464, protocol: 'TCP' }) }, /metrics port 9464 is open to the VPC/],
   ['baseline Pod Security', 'NAMESPACE', (b) => { obj(b, 'Namespace', 'orders').metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline' }, /enforce must be restricted/],
   ['no readiness gate', 'NAMESPACE', (b) => { delete obj(b, 'Namespace', 'orders').metadata.labels['elbv2.k8s.aws/pod-readiness-gate-inject'] }, /pod-readiness-gate-inject/],
   ['object in another namespace', 'NAMESPACE', (b) => { obj(b, 'Component', 'statestore').metadata.namespace = 'default' }, /namespace default is not orders/],
