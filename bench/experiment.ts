@@ -17,8 +17,8 @@ const quick = process.argv.includes('--quick')
 const root = fileURLToPath(new URL('..', import.meta.url))
 const build = await buildForBench(root)
 const ctx = makeContext(root, build.outDir, planCpus(), quick
-  ? { name: 'quick', reps: 1, warmupMs: 200, warmupCalls: 300, warmupCapMs: 800, windowMs: 200, rounds: 2 }
-  : { name: 'full', reps: 3, warmupMs: 500, warmupCalls: 2000, warmupCapMs: 1500, windowMs: 150, rounds: 8 })
+  ? { name: 'quick', reps: 1, warmupMs: 200, warmupCalls: 300, warmupCapMs: 800, windowMs: 200, leadMs: 30, rounds: 2 }
+  : { name: 'full', reps: 3, warmupMs: 500, warmupCalls: 2000, warmupCapMs: 1500, windowMs: 180, leadMs: 30, rounds: 6 })
 
 const proposal = join(build.outDir, 'proposal', 'src', 'sidecar')
 await mkdir(proposal, { recursive: true })

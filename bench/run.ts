@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
 import { buildForBench } from './lib/build.js'
-import { makeContext, type Mode } from './lib/context.js'
+import { makeContext, slowWindows, type Mode } from './lib/context.js'
 import { loadAverage, planCpus } from './lib/proc.js'
 import { renderMarkdown, type Results } from './lib/report.js'
 import { clientSection } from './sections/client.js'
@@ -41,15 +41,15 @@ for (const s of only) {
 }
 
 const mode: Mode = quick
-  ? { name: 'quick', reps: 1, warmupMs: 200, warmupCalls: 300, warmupCapMs: 800, windowMs: 200, rounds: 2 }
-  : { name: 'full', reps: 3, warmupMs: 500, warmupCalls: 2000, warmupCapMs: 1500, windowMs: 150, rounds: 8 }
+  ? { name: 'quick', reps: 1, warmupMs: 200, warmupCalls: 300, warmupCapMs: 800, windowMs: 200, leadMs: 30, rounds: 2 }
+  : { name: 'full', reps: 3, warmupMs: 500, warmupCalls: 2000, warmupCapMs: 1500, windowMs: 180, leadMs: 30, rounds: 6 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const started = Date.now()
 const cpus = planCpus()
 const build = await buildForBench(root)
 const ctx = makeContext(root, build.outDir, cpus, mode)
-ctx.log(`mode ${mode.name}: ${mode.reps} repetition(s); per process a warm-up of ${mode.warmupMs} ms and ${mode.warmupCalls} calls (at most ${mode.warmupCapMs} ms), then ${mode.rounds} measured windows of ${mode.windowMs} ms alternating with its contenders; ${cpus.note}`)
+ctx.log(`mode ${mode.name}: ${mode.reps} repetition(s); per process a warm-up of ${mode.warmupMs} ms and ${mode.warmupCalls} calls (at most ${mode.warmupCapMs} ms), then ${mode.rounds} measured windows of ${mode.windowMs} ms (${mode.leadMs} ms lead-in) alternating with its contenders; ${cpus.note}`)
 ctx.log(`built ${build.transpiled} file(s) (${build.upToDate} up to date) in ${build.ms.toFixed(0)} ms; load ${loadAverage()}`)
 
 const results: Results = {
@@ -71,7 +71,11 @@ const results: Results = {
     warmupMs: mode.warmupMs,
     warmupCalls: mode.warmupCalls,
     windowMs: mode.windowMs,
+    leadMs: mode.leadMs,
     rounds: mode.rounds,
+    slowWindowMs: slowWindows(mode).windowMs,
+    slowLeadMs: slowWindows(mode).leadMs,
+    slowRounds: slowWindows(mode).rounds,
     skipped: []
   },
   sections: {}

@@ -13,7 +13,19 @@ export interface Mode {
   warmupCapMs: number
   /** Measured windows: `rounds` per process per repetition, `windowMs` each, contenders alternating. */
   windowMs: number
+  /** Not counted at the start of each measured window: the loop fills up first. */
+  leadMs: number
   rounds: number
+}
+
+/**
+ * Windows for targets whose latency is tens of milliseconds (the services): long enough that
+ * the lead-in covers a full round trip at concurrency 32.
+ */
+export function slowWindows (mode: Mode): Mode {
+  return mode.name === 'quick'
+    ? { ...mode, windowMs: 600, leadMs: 200, rounds: 2 }
+    : { ...mode, windowMs: 800, leadMs: 250, rounds: 3 }
 }
 
 export interface Context {

@@ -16,6 +16,8 @@ export interface WindowPlan {
   warmupCalls: number
   warmupCapMs: number
   windowMs: number
+  /** The start of every measured window that is not counted (the closed loop filling up). */
+  leadMs: number
   rounds: number
   /** Around every window: e.g. read the stub's connection counters, sample a server's RSS. */
   before?: (name: string, measured: boolean) => Promise<void>
@@ -26,7 +28,7 @@ export async function interleave (contenders: readonly Contender[], plan: Window
   await Promise.all(contenders.map(async (c) => await c.child.next('ready', 60_000)))
   const window = async (c: Contender, ms: number, measure: boolean): Promise<void> => {
     await plan.before?.(c.name, measure)
-    c.child.send({ type: 'run', ms, measure, minOps: measure ? 0 : plan.warmupCalls, capMs: plan.warmupCapMs })
+    c.child.send({ type: 'run', ms, measure, minOps: measure ? 0 : plan.warmupCalls, capMs: plan.warmupCapMs, leadMs: plan.leadMs })
     await c.child.next('ran', Math.max(ms, plan.warmupCapMs) + 30_000)
     await plan.after?.(c.name, measure)
   }

@@ -4,6 +4,7 @@
 // all of them alike. Latency (ns histogram), completed calls and this process's CPU time
 // (all threads, user + system) are summed over the measured windows only.
 import { createHistogram } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Message } from './proc.js'
 
 export interface LoadSummary {
@@ -20,8 +21,11 @@ export interface LoadSummary {
 }
 
 export interface Load {
-  /** Runs for `ms`; an unmeasured (warm-up) run goes on until `minOps` calls or `capMs`. */
-  run (ms: number, measure: boolean, minOps?: number, capMs?: number): Promise<{ ops: number, ms: number, errors: number }>
+  /**
+   * Runs for `ms`. A measured run records the calls that complete after `leadMs`; an
+   * unmeasured (warm-up) run goes on until `minOps` calls or `capMs`.
+   */
+  run (ms: number, measure: boolean, minOps?: number, capMs?: number, leadMs?: number): Promise<{ ops: number, ms: number, errors: number }>
   summary (): LoadSummary
 }
 
@@ -34,9 +38,9 @@ export function createLoad (call: () => Promise<unknown>, concurrency: number): 
   let windowMs = 0
   let cpuUs = 0
 
-  async function run (ms: number, measure: boolean, minOps = 0, capMs = ms): Promise<{ ops: number, ms: number, errors: number }> {
-    // One object for the window's state: the workers read `stopping` that the timer below sets.
-    const w = { stopping: false, done: 0, calls: 0, failed: 0 }
+  async function run (ms: number, measure: boolean, minOps = 0, capMs = ms, leadMs = 0): Promise<{ ops: number, ms: number, errors: number }> {
+    // One object for the window's state: the workers read flags that the timers below set.
+    const w = { stopping: false, recording: false, done: 0, calls: 0, failed: 0 }
     async function worker (): Promise<void> {
       while (!w.stopping) {
         const t0 = process.hrtime.bigint()
@@ -50,30 +54,43 @@ export function createLoad (call: () => Promise<unknown>, concurrency: number): 
           continue
         }
         w.calls++
-        if (measure && !w.stopping) {
+        if (w.recording) {
           hist.record(Math.max(1, Number(process.hrtime.bigint() - t0)))
           w.done++
         }
       }
     }
-    const cpu0 = process.cpuUsage()
-    const t0 = performance.now()
+    const started = performance.now()
     const workers = Array.from({ length: concurrency }, worker)
-    await new Promise((resolve) => setTimeout(resolve, ms))
-    // Warm up by calls, not by time: on a busy machine a fixed time may leave the JIT cold.
-    while (w.calls < minOps && performance.now() - t0 < capMs) await new Promise((resolve) => setTimeout(resolve, 50))
+    let recorded = 0
+    let cpu: NodeJS.CpuUsage = { user: 0, system: 0 }
+    if (measure) {
+      // Count only calls that complete after the lead-in, when every worker has a call in
+      // flight: the pipeline is full, and a slow target is not charged for the ramp-up.
+      await sleep(leadMs)
+      const cpu0 = process.cpuUsage()
+      const from = performance.now()
+      w.recording = true
+      await sleep(ms - leadMs)
+      w.recording = false
+      recorded = performance.now() - from
+      cpu = process.cpuUsage(cpu0)
+    } else {
+      await sleep(ms)
+      // Warm up by calls, not by time: on a busy machine a fixed time may leave the JIT cold.
+      while (w.calls < minOps && performance.now() - started < capMs) await sleep(50)
+    }
     w.stopping = true
-    const elapsed = performance.now() - t0
-    const cpu = process.cpuUsage(cpu0)
+    // Calls in flight finish unrecorded before the next contender's window starts.
     await Promise.all(workers)
     if (measure) {
       ops += w.done
       errors += w.failed
       windows++
-      windowMs += elapsed
+      windowMs += recorded
       cpuUs += cpu.user + cpu.system
     }
-    return { ops: measure ? w.done : w.calls, ms: elapsed, errors: w.failed }
+    return { ops: measure ? w.done : w.calls, ms: measure ? recorded : performance.now() - started, errors: w.failed }
   }
 
   function summary (): LoadSummary {
@@ -101,7 +118,7 @@ export function createLoad (call: () => Promise<unknown>, concurrency: number): 
 export function serveLoad (load: Load, close: () => Promise<void>, extra: () => Record<string, unknown> = () => ({})): void {
   process.on('message', (msg: Message) => {
     if (msg.type === 'run') {
-      load.run(msg.ms as number, msg.measure === true, msg.minOps as number | undefined, msg.capMs as number | undefined)
+      load.run(msg.ms as number, msg.measure === true, msg.minOps as number | undefined, msg.capMs as number | undefined, msg.leadMs as number | undefined)
         .then((r) => process.send?.({ type: 'ran', ...r }))
     } else if (msg.type === 'finish') {
       const result = { type: 'result', ...load.summary(), ...extra() }

@@ -25,7 +25,11 @@ export interface Results {
     warmupMs: number
     warmupCalls: number
     windowMs: number
+    leadMs: number
     rounds: number
+    slowWindowMs: number
+    slowLeadMs: number
+    slowRounds: number
     skipped: string[]
   }
   sections: {
@@ -41,7 +45,7 @@ const OP_NAMES: Record<Op, string> = { save: 'state save', get: 'state get (ETag
 export function renderMarkdown (r: Results): string {
   const m = r.meta
   const out: string[] = []
-  out.push(`Run of ${m.startedAt} (${m.mode}, commit ${m.commit}, ${m.durationS} s). Each cell: ${m.reps} repetition(s), each in a fresh process warmed up for ${m.warmupMs} ms and at least ${m.warmupCalls} calls, then ${m.rounds} windows of ${m.windowMs} ms taking turns with the other contenders of its comparison. Medians of the repetitions with (min–max).`)
+  out.push(`Run of ${m.startedAt} (${m.mode}, commit ${m.commit}, ${m.durationS} s). Each cell: ${m.reps} repetition(s), each in a fresh process warmed up for ${m.warmupMs} ms and at least ${m.warmupCalls} calls, then ${m.rounds} windows of ${m.windowMs} ms (the first ${m.leadMs} ms not counted) taking turns with the other contenders of its comparison; the services use ${m.slowRounds} windows of ${m.slowWindowMs} ms (${m.slowLeadMs} ms not counted). Medians of the repetitions with (min–max).`)
   out.push(`Machine: ${m.cpuModel}, ${m.cpuCount} CPU(s) (allowed ${m.cpusAllowed}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; ${m.pinning}. Load average (1/5/15 min) ${m.loadBefore} before, ${m.loadAfter} after: the machine was shared with other work.`)
   out.push('')
   if (r.sections.client !== undefined) out.push(...renderClient(r.sections.client))

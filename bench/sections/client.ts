@@ -116,6 +116,7 @@ async function comparison (
       warmupCalls: ctx.mode.warmupCalls,
       warmupCapMs: ctx.mode.warmupCapMs,
       windowMs: ctx.mode.windowMs,
+      leadMs: ctx.mode.leadMs,
       rounds: ctx.mode.rounds,
       before: async () => { mark = (await stats()).accepted },
       after: async (name, measured) => {

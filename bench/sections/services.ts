@@ -4,7 +4,7 @@
 // servers share the server CPU, the load runs on the client CPU; the targets take turns.
 // Then the built order service's start time against `node -e ''`, and RSS idle and loaded.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { rotate, type Context } from '../lib/context.js'
+import { rotate, slowWindows, type Context } from '../lib/context.js'
 import { interleave } from '../lib/interleave.js'
 import type { LoadSummary } from '../lib/loop.js'
 import { rssOf, spawnNode, type Child } from '../lib/proc.js'
@@ -89,7 +89,7 @@ export async function servicesSection (ctx: Context, skipped: string[]): Promise
           }))
           try {
             const results = await interleave(children, {
-              ...ctx.mode,
+              ...slowWindows(ctx.mode),
               // Each window's end is still under load: sample the servers' RSS there.
               after: async (name, measured) => {
                 if (!measured) return
