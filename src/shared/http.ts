@@ -1,6 +1,8 @@
 // What both services' HTTP layers share: the one error shape, the error type routes throw,
 // the central error and not-found handlers, and the Fastify server options.
 import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyServerOptions } from 'fastify'
 import { requestTrace } from './trace.js'
@@ -32,6 +34,16 @@ export class HttpError<C extends string = string> extends Error {
 
 export const ERR_ROUTE_NOT_FOUND = 'APP_ERR_ROUTE_NOT_FOUND'
 export const ERR_INTERNAL = 'APP_ERR_INTERNAL'
+export const ERR_BAD_REQUEST = 'APP_ERR_BAD_REQUEST'
+export const ERR_HEADERS_TOO_LARGE = 'APP_ERR_HEADERS_TOO_LARGE'
+export const ERR_REQUEST_TIMEOUT = 'APP_ERR_REQUEST_TIMEOUT'
+
+/**
+ * How long a request body may stall between two chunks before its connection is closed.
+ * Node's `requestTimeout` stops watching once the headers are in, so a client that sends
+ * half a body would otherwise hold a socket and a parser for ever.
+ */
+export const BODY_IDLE_TIMEOUT_MS = 10_000
 
 /**
  * Server options both apps use. `requestTimeout` bounds slow clients; keep-alive is longer
@@ -55,6 +67,7 @@ export function serverOptions (logger: FastifyBaseLogger | undefined): FastifySe
     keepAliveTimeout: 72_000,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { coerceTypes: false, allErrors: true } }
   }
 }
@@ -65,8 +78,25 @@ export function serverOptions (logger: FastifyBaseLogger | undefined): FastifySe
  * content type 415) keep their `FST_ERR_*` code; `HttpError` as thrown; anything else → 500
  * with a generic message, logged with its stack.
  */
-export function installErrorHandlers (app: FastifyInstance): void {
+export function installErrorHandlers (app: FastifyInstance, bodyIdleTimeoutMs = BODY_IDLE_TIMEOUT_MS): void {
   app.addSchema(ErrorResponseSchema)
+
+  // Close the connection of a request whose body stops arriving; restored once it is read.
+  const armed = new WeakSet<object>()
+  app.addHook('onRequest', async (request) => {
+    const { headers, socket } = request.raw
+    if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) return
+    // Injected requests (app.inject) have no real socket to watch.
+    if (typeof socket?.setTimeout !== 'function') return
+    socket.setTimeout(bodyIdleTimeoutMs)
+    socket.once('timeout', destroyStalled)
+    armed.add(request.raw)
+  })
+  app.addHook('preHandler', async (request) => {
+    if (!armed.has(request.raw)) return
+    request.raw.socket.setTimeout(0)
+    request.raw.socket.off('timeout', destroyStalled)
+  })
 
   app.setErrorHandler<FastifyError | HttpError>((err, request, reply) => {
     const body = toErrorResponse(err)
@@ -101,4 +131,28 @@ export function toErrorResponse (err: FastifyError | HttpError): ErrorResponse {
     return { statusCode: status, code: err.code, message: err.message }
   }
   return { statusCode: 500, code: ERR_INTERNAL, message: 'Internal Server Error' }
+}
+
+function destroyStalled (this: Socket): void {
+  this.destroy()
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (a malformed request line,
+ * headers over the limit, a request timeout) answered in the shared `{ statusCode, code,
+ * message }` shape, then the connection is closed.
+ */
+export function answerClientError (err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const [statusCode, code, message] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, ERR_HEADERS_TOO_LARGE, 'Request header fields too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, ERR_REQUEST_TIMEOUT, 'Request timeout']
+      : [400, ERR_BAD_REQUEST, 'Bad request']
+  const body = JSON.stringify({ statusCode, code, message })
+  socket.end(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }

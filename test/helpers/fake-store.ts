@@ -49,7 +49,7 @@ export function fakeStore (name = 'S', opts: { features?: StoreFeature[], keyPre
         if (key.endsWith('||empty')) return { key, data: Buffer.alloc(0) }
         if (key.endsWith('||badjson')) return { key, data: Buffer.from('{bad'), etag: '1' }
         const v = store.data.get(key)
-        return v ? { key, data: v.data, etag: v.etag, metadata: key.endsWith('||meta') ? { b: '2', a: '1' } : {} } : { key }
+        return v ? { key, data: v.data, etag: v.etag, metadata: key.endsWith('||meta') ? { b: '2', a: '1' } : {} as Record<string, string> } : { key }
       })
     },
     async multi (ops: readonly TransactionOperation[], metadata) {

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
-import { ERR_INTERNAL, ERR_ROUTE_NOT_FOUND, HttpError, installErrorHandlers, serverOptions } from '../../src/shared/http.js'
+import { ERR_INTERNAL, ERR_ROUTE_NOT_FOUND, HttpError, answerClientError, installErrorHandlers, serverOptions } from '../../src/shared/http.js'
 import { captureLogs } from '../helpers/log-capture.js'
 
 function build (t: Test) {
@@ -61,4 +61,50 @@ t.test('every request log line carries a UUID reqId and the trace id of the requ
   const fresh = logs.lines.map((l) => l.traceId)
   t.match(fresh[0], /^[0-9a-f]{32}$/, 'no traceparent: a new trace id')
   t.ok(fresh.every((id) => id === fresh[0]), 'the same one on every line of the request')
+})
+
+t.test('a request body that stalls is cut off; one that arrives is served, on the same kind of socket', async (t) => {
+  const { connect } = await import('node:net')
+  const app = Fastify(serverOptions(undefined))
+  installErrorHandlers(app, 200)
+  app.post('/x', async () => ({ ok: true }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const port = (app.server.address() as { port: number }).port
+  const exchange = (payload: string) => new Promise<string>((resolve) => {
+    let got = ''
+    const socket = connect(port, '127.0.0.1', () => socket.write(payload))
+    socket.on('data', (d: Buffer) => { got += d.toString() })
+    socket.on('close', () => resolve(got))
+    socket.setTimeout(10_000, () => socket.destroy())
+  })
+  const head = 'POST /x HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\n'
+  t.equal(await exchange(`${head}content-length: 20\r\n\r\n{"a":`), '', 'closed without an answer')
+  t.match(await exchange(`${head}content-length: 2\r\n\r\n{}`), /^HTTP\/1.1 200[\s\S]*\{"ok":true\}/)
+  // Once served, the socket has no body timer left: a keep-alive request after a pause still works.
+  const res = await fetch(`http://127.0.0.1:${port}/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  t.equal(res.status, 200)
+})
+
+t.test('parser errors get the shared error shape and close the connection', async (t) => {
+  const { Socket } = await import('node:net')
+  const cases: Array<[string | undefined, number, string]> = [
+    ['HPE_HEADER_OVERFLOW', 431, 'APP_ERR_HEADERS_TOO_LARGE'],
+    ['ERR_HTTP_REQUEST_TIMEOUT', 408, 'APP_ERR_REQUEST_TIMEOUT'],
+    ['HPE_INVALID_METHOD', 400, 'APP_ERR_BAD_REQUEST']
+  ]
+  for (const [code, status, appCode] of cases) {
+    let written = ''
+    const socket = Object.assign(new Socket(), { writable: true, end: (s: string) => { written = s } }) as unknown as import('node:net').Socket
+    answerClientError(Object.assign(new Error('x'), { code }), socket)
+    t.match(written, new RegExp(`^HTTP/1.1 ${status} `))
+    t.match(written, 'Connection: close')
+    t.match(JSON.parse(written.split('\r\n\r\n')[1] as string), { statusCode: status, code: appCode, message: /./ })
+  }
+  let destroyed = 0
+  const gone = Object.assign(new Socket(), { destroy: () => { destroyed++ } }) as unknown as import('node:net').Socket
+  answerClientError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), gone)
+  const closed = Object.assign(new Socket(), { writable: false, destroy: () => { destroyed++ } }) as unknown as import('node:net').Socket
+  answerClientError(new Error('late'), closed)
+  t.equal(destroyed, 2)
 })
