@@ -103,7 +103,8 @@ export function spawnCommand (command: readonly string[], options: SpawnOptions 
     else queue.push(msg)
   })
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => { live.delete(proc); resolve({ code, signal }) })
+    // 'close', not 'exit': IPC messages sent just before exiting may be delivered after 'exit'.
+    proc.once('close', (code, signal) => { live.delete(proc); resolve({ code, signal }) })
     proc.once('error', (err) => { output += `\nspawn error: ${err.message}`; live.delete(proc); resolve({ code: -1, signal: null }) })
   })
   const child: Child = {
