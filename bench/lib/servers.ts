@@ -53,6 +53,8 @@ export async function startRedis (ctx: Context): Promise<RedisServer> {
   const child = spawnCommand(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { cpu: ctx.cpus.server })
   const { Redis } = await import('ioredis')
   const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 })
+  // Refused connects while redis-server starts are expected; connect() below reports the last one.
+  admin.on('error', () => {})
   const deadline = Date.now() + 10_000
   for (;;) {
     try {
