@@ -150,6 +150,11 @@ t.test('in process: config, sidecar option and listen failures resolve 1 without
   freshExitCode(t)
   const { main, installed } = await mockedServer(t)
   t.equal(await main({ GENERATOR_COUNT: 'zero' }), 1)
+  // Without an argument it reads process.env.
+  const saved = process.env.GENERATOR_COUNT
+  process.env.GENERATOR_COUNT = 'zero'
+  t.teardown(() => { if (saved === undefined) delete process.env.GENERATOR_COUNT; else process.env.GENERATOR_COUNT = saved })
+  t.equal(await main(), 1, 'process.env by default')
   t.equal(await main({ DAPR_HTTP_ENDPOINT: 'nope' }), 1)
   const daprd = await startFakeDaprd(t)
   const busy = createServer()

@@ -9,6 +9,7 @@ t.test('every order error has its status and stable code', async (t) => {
     [orderErrors.noOrderYet(), 404, 'ORDER_ERR_NO_ORDER_YET'],
     [orderErrors.conflict('7'), 409, 'ORDER_ERR_CONFLICT'],
     [orderErrors.unauthorized(), 401, 'ORDER_ERR_UNAUTHORIZED'],
+    [orderErrors.tooDeep(32), 400, 'ORDER_ERR_TOO_DEEP'],
     [orderErrors.storeUnavailable(cause), 503, 'ORDER_ERR_STORE_UNAVAILABLE']
   ]
   for (const [err, status, code] of cases) {

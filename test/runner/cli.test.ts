@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import t from 'tap'
 import { parseCli, redisFlavour, runCli } from '../../src/runner/cli.js'
 import { loadRunFile } from '../../src/runner/run-file.js'
+import { freePort } from '../../src/runner/runner.js'
 import { Collect } from '../helpers/collect.js'
 
 const repo = resolve(import.meta.dirname, '../..')
@@ -30,21 +31,23 @@ t.test('redisFlavour swaps components/local for components/redis and nothing els
 t.test('runCli starts the run file and prints how to try it', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cli-'))
   const fake = resolve(import.meta.dirname, '../helpers/fake-daprd.mjs')
+  const port = await freePort()
+  const listen = `const s = require('node:http').createServer((q, r) => r.end()).listen(${port}, '127.0.0.1'); process.on('SIGTERM', () => s.close(() => process.exit(0)))`
   await writeFile(join(dir, 'dapr.yaml'), [
     'version: 1',
     'apps:',
     '  - appID: web',
     '    appDirPath: .',
-    '    appPort: 4321',
-    `    command: ["${process.execPath}", "-e", "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)"]`,
+    `    appPort: ${port}`,
+    `    command: ${JSON.stringify([process.execPath, '-e', listen])}`,
     ''
   ].join('\n'))
   const output = new Collect()
   const system = await runCli(['-f', dir, '--resources-path', dir], process.env, output, [process.execPath, fake])
   t.teardown(() => system.stop())
   t.match(output.text, 'Starting web with local sidecars (in-memory state store)')
-  t.match(output.text, "curl -X POST -H 'content-type: application/json' -d @sample.json localhost:4321/neworder")
-  t.match(output.text, 'curl localhost:4321/order')
+  t.match(output.text, `curl -X POST -H 'content-type: application/json' -d @sample.json localhost:${port}/neworder`)
+  t.match(output.text, `curl localhost:${port}/order`)
   await system.stop()
 
   await writeFile(join(dir, 'dapr.yaml'), [

@@ -11,6 +11,7 @@ t.test('unescaping', async (t) => {
   t.equal(pathUnescape('a+b%2B'), 'a+b+')
   t.equal(queryUnescape('%zz'), undefined)
   t.equal(queryUnescape('%4'), undefined)
+  t.equal(queryUnescape('a%'), undefined, 'a % at the very end')
   t.equal(pathUnescape('%aF%Af'), '\ufffd\ufffd')
 })
 
