@@ -167,14 +167,14 @@ t.test('delete sends If-Match, concurrency and consistency (cases 43-47)', async
   const { pool, client } = mockSidecar(t)
   let ifMatch: unknown
   pool.intercept({ path: '/v1.0/state/statestore/k?concurrency=first-write&consistency=strong&metadata.a=1', method: 'DELETE' }).reply((req) => {
-    ifMatch = (req.headers as Record<string, string>)['if-match']
+    ifMatch = (req.headers as Record<string, string> | undefined)?.['if-match']
     return { statusCode: 204, data: '' }
   })
   await client.state.delete('statestore', 'k', { etag: '7', concurrency: 'first-write', consistency: 'strong', metadata: { a: 1 } })
   t.equal(ifMatch, '7')
 
   pool.intercept({ path: '/v1.0/state/statestore/k', method: 'DELETE' }).reply((req) => {
-    ifMatch = (req.headers as Record<string, string>)['if-match']
+    ifMatch = (req.headers as Record<string, string> | undefined)?.['if-match']
     return { statusCode: 204, data: '' }
   })
   await client.state.delete('statestore', 'k')

@@ -162,3 +162,47 @@ t.test('parseJsonBody parses or raises a contract error', async (t) => {
   t.same(parseJsonBody({ statusCode: 200, headers: {}, body: Buffer.from('{"a":1}') }, info), { a: 1 })
   t.throws(() => parseJsonBody({ statusCode: 200, headers: {}, body: Buffer.from('{') }, info), { code: 'SIDECAR_ERR_INVALID_RESPONSE' })
 })
+
+t.test('answers are gathered whole: repeated headers become arrays, chunked bodies are joined', async (t) => {
+  const url = await listen(t, (req, res) => {
+    res.setHeader('set-cookie', ['a=1', 'b=2', 'c=3'])
+    res.setHeader('ETag', '7')
+    res.write('part1,')
+    setTimeout(() => res.end('part2'), 10)
+  })
+  const pool = new Pool(url)
+  t.teardown(() => pool.close())
+  const transport = createTransport({ dispatcher: pool, origin: url, basePath: '', apiToken: undefined, headersTimeoutMs: 5000, bodyTimeoutMs: 5000, readRetries: 0, readRetryDelayMs: 1 })
+  const res = await transport.call({ method: 'GET', path: '/x' })
+  t.same(res.headers['set-cookie'], ['a=1', 'b=2', 'c=3'])
+  t.equal(res.headers.etag, '7', 'names are lower-cased')
+  t.equal(res.body.toString(), 'part1,part2')
+  const empty = await listen(t, (req, res) => { res.statusCode = 204; res.end() })
+  const emptyPool = new Pool(empty)
+  t.teardown(() => emptyPool.close())
+  const none = createTransport({ dispatcher: emptyPool, origin: empty, basePath: '', apiToken: undefined, headersTimeoutMs: 5000, bodyTimeoutMs: 5000, readRetries: 0, readRetryDelayMs: 1 })
+  t.equal((await none.call({ method: 'GET', path: '/x' })).body.length, 0)
+})
+
+t.test('a signal aborted before the call never sends it', async (t) => {
+  const { pool, transport } = mocked(t)
+  pool.intercept({ path: '/v1.0/healthz', method: 'GET' }).reply(204, '')
+  const ac = new AbortController()
+  ac.abort()
+  await t.rejects(transport.call({ method: 'GET', path: '/v1.0/healthz', signal: ac.signal }), SidecarAbortError)
+  t.equal((await transport.call({ method: 'GET', path: '/v1.0/healthz' })).statusCode, 204, 'the interceptor was left unused')
+})
+
+t.test('a signal aborted while the request is being dispatched stops it at connect', async (t) => {
+  const ac = new AbortController()
+  // A dispatcher that sees the abort land between dispatch() and onConnect.
+  const racing = {
+    dispatch (_opts: unknown, handler: { onConnect: (abort: (err: Error) => void) => void, onError: (err: Error) => void }) {
+      ac.abort()
+      handler.onConnect((err) => handler.onError(err))
+      return true
+    }
+  } as unknown as import('undici').Dispatcher
+  const transport = createTransport({ dispatcher: racing, origin: ORIGIN, basePath: '', apiToken: undefined, headersTimeoutMs: 1000, bodyTimeoutMs: 1000, readRetries: 0, readRetryDelayMs: 1 })
+  await t.rejects(transport.call({ method: 'GET', path: '/v1.0/healthz', signal: ac.signal }), SidecarAbortError)
+})
