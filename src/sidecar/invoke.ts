@@ -47,7 +47,7 @@ const DAPR_INVOKE_STATUSES = new Set([403, 404, 500])
  * Builds `invoke(appId, method, options)`.
  * @example
  * const res = await sidecar.invoke('nodeapp', 'neworder', { httpMethod: 'POST', body: { data: { orderId: '42' } } })
- * if (res.ok) console.log(res.json())
+ * if (res.ok) accepted(res.json())
  */
 export function createInvoke (transport: Transport): InvokeFn {
   return async function invoke (appId, method, options = {}) {

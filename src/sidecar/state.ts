@@ -93,7 +93,7 @@ export interface StateApi {
    * Reads one key; `undefined` when daprd answers 204 (missing or expired).
    * @example
    * const entry = await sidecar.state.get<Order>('statestore', 'order-42')
-   * if (entry) console.log(entry.value, entry.etag)
+   * if (entry) render(entry.value, entry.etag)
    */
   get<T = unknown>(store: string, key: string, options?: GetOptions): Promise<StateEntry<T> | undefined>
   /**
