@@ -92,7 +92,9 @@ t.test('main, in process: listens, installs the graceful close, and runs when it
   const installed: Array<{ options: { delay: number }, fn: (event: { signal?: string }) => Promise<void> }> = []
   const saved = { ...process.env }
   t.teardown(() => { process.env = saved })
-  Object.assign(process.env, { PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', CLOSE_GRACE_DELAY_MS: '4321' })
+  const { freePort } = await import('../../src/runner/runner.js')
+  const port = await freePort()
+  Object.assign(process.env, { PORT: String(port), HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', CLOSE_GRACE_DELAY_MS: '4321' })
   const real = await import('../../src/shared/process.js')
   const mocked = await t.mockImport<typeof import('../../src/order/server.js')>('../../src/order/server.js', {
     'close-with-grace': (options: { delay: number }, fn: (event: { signal?: string }) => Promise<void>) => {
@@ -103,6 +105,8 @@ t.test('main, in process: listens, installs the graceful close, and runs when it
   })
   t.equal(installed.length, 1, 'importing the entry script started the service')
   t.equal(installed[0]!.options.delay, 4321)
+  // Readiness reads the draining flag: ready before the signal.
+  t.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200)
   await installed[0]!.fn({ signal: 'SIGTERM' })
   await mocked.main({ PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', APP_API_TOKEN: 'x' })
   t.equal(installed.length, 2)
