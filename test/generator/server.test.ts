@@ -125,8 +125,12 @@ t.test('in process: an error event stops it too, logged as such', async (t) => {
   const invoked = new Promise<void>((resolve) => { first = resolve })
   daprd.onInvoke = () => { first(); return { status: 200, body: {} } }
   const { main, installed } = await mockedServer(t)
-  const running = main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
+  const { freePort } = await import('../../src/runner/runner.js')
+  const port = await freePort()
+  const running = main({ ...base(daprd), PORT: String(port), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
   await invoked
+  // Readiness reads the draining flag: ready while running.
+  t.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200)
   await installed[0]!.fn({ err: new Error('uncaught somewhere') })
   t.equal(await running, 0)
 })
