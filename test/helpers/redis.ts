@@ -1,6 +1,7 @@
 // Redis for tests: `REDIS_URL` (CI starts one on a free port). Without it a test skips
 // with a visible reason, except under CI, where a missing Redis is a failure.
 import type { Test } from 'tap'
+import { freePort } from '../../src/runner/runner.js'
 
 /**
  * Returns REDIS_URL, or undefined after skipping (or, with CI set, failing) the test.
@@ -25,19 +26,6 @@ export function redisUrlOrSkip (t: Test, env: Record<string, string | undefined>
 export function redisHostOf (url: string): string {
   const u = new URL(url)
   return `${u.hostname}:${u.port === '' ? '6379' : u.port}`
-}
-
-/** A port nothing listens on (just released by the OS). */
-export async function freePort (): Promise<number> {
-  const { createServer } = await import('node:net')
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 export interface OwnRedisServer {
@@ -88,3 +76,6 @@ export async function ownRedisServer (t: Test, extraArgs: string[] = [], env: Re
   await start()
   return { port, start, stop }
 }
+
+/** A port nothing listens on (just released by the OS). */
+export { freePort }
