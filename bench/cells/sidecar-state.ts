@@ -18,10 +18,10 @@ async function setup (): Promise<{ call: () => Promise<unknown>, close: () => Pr
       : async () => { if ((await client.state.get('statestore', 'order-1'))?.etag === undefined) throw new Error('missing') }
     return { call, close: () => client.close() }
   }
-  // Exactly what the sidecar's store sends for these calls (src/local-sidecar/store/redis.ts):
+  // Exactly what the sidecar's store sends for these calls (local-dapr/src/sidecar/store/redis.ts):
   // EVAL of daprd's SET script with version '0' (last-write) and the JSON value; HGETALL.
   const { Redis } = await import('ioredis')
-  const { SET_SCRIPT } = await import('../../src/local-sidecar/store/redis.js')
+  const { SET_SCRIPT } = await import('../../local-dapr/src/sidecar/store/redis.js')
   const redis = new Redis({ host: '127.0.0.1', port: cfg.redisPort, maxRetriesPerRequest: 1 })
   const key = 'bench||order-1'
   await redis.eval(SET_SCRIPT, 1, key, '0', JSON.stringify(VALUE), 1)

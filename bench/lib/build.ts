@@ -31,6 +31,7 @@ export async function buildForBench (root: string): Promise<BuildResult> {
   const files: string[] = []
   await walk(join(root, 'src'), files)
   await walk(join(root, 'bench'), files)
+  await walk(join(root, 'local-dapr', 'src'), files)
   let transpiled = 0
   let upToDate = 0
   for (const file of files) {

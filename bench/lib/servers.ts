@@ -98,7 +98,7 @@ export async function startSidecar (ctx: Context, options: { appId: string, reso
   const port = await freePort()
   const flags = ['--app-id', options.appId, '--dapr-http-port', String(port), '--resources-path', options.resourcesDir, '--log-level', 'warn']
   if (options.appPort !== undefined) flags.push('--app-port', String(options.appPort))
-  const child = spawnNode(ctx.built('src/local-sidecar/main.js'), flags, { cpu: ctx.cpus.server, cwd: ctx.root })
+  const child = spawnNode(ctx.built('local-dapr/src/main.js'), ['sidecar', ...flags], { cpu: ctx.cpus.server, cwd: ctx.root })
   await waitForStatus(`http://127.0.0.1:${port}/v1.0/healthz/outbound`, 204, 20_000, child)
   return { port, child }
 }

@@ -1,5 +1,5 @@
 // Part 5, the pipeline end to end: generator → its sidecar → the order service's sidecar →
-// order service → sidecar → store, started by the project's runner (src/runner/runner.ts)
+// order service → sidecar → store, started by the project's runner (local-dapr/src/runner/runner.ts)
 // from dapr.yaml with the built apps, generator concurrency 1 and 32. Orders per second are
 // taken from the generator's delivered-ids file between 10 % and 90 % of the count (start-up
 // and tail excluded); the share stored is read back through the order service's sidecar.
@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
-import type { ResolvedApp } from '../../src/runner/run-file.js'
-import type { RunOptions, RunningSystem } from '../../src/runner/runner.js'
+import type { ResolvedApp } from '../../local-dapr/src/runner/run-file.js'
+import type { RunOptions, RunningSystem } from '../../local-dapr/src/runner/runner.js'
 import type { SidecarClientOptions, SidecarClient } from '../../src/sidecar/index.js'
 import { rotate, type Context } from '../lib/context.js'
 import { freePort, redisAvailable, resourcesFor, startRedis, type RedisServer, type StoreKind } from '../lib/servers.js'
@@ -41,8 +41,8 @@ export interface PipelineSection {
 }
 
 export async function pipelineSection (ctx: Context, skipped: string[], withRedis = false): Promise<PipelineSection> {
-  const { startSystem } = await import(pathToFileURL(ctx.built('src/runner/runner.js')).href) as { startSystem: (o: RunOptions) => Promise<RunningSystem> }
-  const { loadRunFile } = await import(pathToFileURL(ctx.built('src/runner/run-file.js')).href) as { loadRunFile: (p: string) => Promise<ResolvedApp[]> }
+  const { startSystem } = await import(pathToFileURL(ctx.built('local-dapr/src/runner/runner.js')).href) as { startSystem: (o: RunOptions) => Promise<RunningSystem> }
+  const { loadRunFile } = await import(pathToFileURL(ctx.built('local-dapr/src/runner/run-file.js')).href) as { loadRunFile: (p: string) => Promise<ResolvedApp[]> }
   const { createSidecarClient } = await import(pathToFileURL(ctx.built('src/sidecar/index.js')).href) as { createSidecarClient: (o: SidecarClientOptions) => SidecarClient }
   // The in-memory store only (the Redis store's cost is measured in parts 3 and 4): each run
   // starts four processes, which dominates the time of this part. `--pipeline-redis` adds it.

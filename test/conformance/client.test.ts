@@ -11,11 +11,11 @@ import t, { type Test } from 'tap'
 import pino from 'pino'
 import { CommunicationProtocolEnum, DaprClient, HttpMethod } from '@dapr/dapr'
 import { createSidecarClient, SidecarEtagMismatchError, SidecarHttpError, SidecarInvokeError } from '../../src/sidecar/index.js'
-import { startSidecar } from '../../src/local-sidecar/sidecar.js'
-import { createInMemoryStore } from '../../src/local-sidecar/store/in-memory.js'
-import { createRedisStore } from '../../src/local-sidecar/store/redis.js'
-import { startTestApp } from '../helpers/test-app.js'
-import { redisHostOf } from '../helpers/redis.js'
+import { startSidecar } from '../../local-dapr/src/sidecar/sidecar.js'
+import { createInMemoryStore } from '../../local-dapr/src/sidecar/store/in-memory.js'
+import { createRedisStore } from '../../local-dapr/src/sidecar/store/redis.js'
+import { startTestApp } from '../../local-dapr/test/helpers/test-app.js'
+import { redisHostOf } from '../../local-dapr/test/helpers/redis.js'
 
 interface ClientTarget { name: string, url: string, store: string, peer: string, kind: 'in-memory' | 'redis' }
 

@@ -9,10 +9,10 @@ import { join, resolve } from 'node:path'
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
-import { loadRunFile, type ResolvedApp } from '../../src/runner/run-file.js'
-import { freePort, startSystem } from '../../src/runner/runner.js'
-import { Collect } from '../helpers/collect.js'
-import { redisHostOf, redisUrlOrSkip } from '../helpers/redis.js'
+import { loadRunFile, type ResolvedApp } from '../../local-dapr/src/runner/run-file.js'
+import { freePort, startSystem } from '../../local-dapr/src/runner/runner.js'
+import { Collect } from '../../local-dapr/test/helpers/collect.js'
+import { redisHostOf, redisUrlOrSkip } from '../../local-dapr/test/helpers/redis.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const ORDERS = 5
@@ -48,7 +48,7 @@ async function launchLocal (t: Test, resourcesPaths: string[], deliveredFile: st
   const system = await startSystem({
     apps,
     output,
-    env: { ...process.env, LOCAL_SIDECAR_REGISTRY_DIR: registry, LOG_LEVEL: 'info' },
+    env: { ...process.env, LOCAL_DAPR_REGISTRY_DIR: registry, LOG_LEVEL: 'info' },
     resourcesPaths,
     appEnv: { GENERATOR_COUNT: String(ORDERS), GENERATOR_INTERVAL_MS: '50', GENERATOR_DELIVERED_FILE: deliveredFile }
   })

@@ -125,7 +125,7 @@ t.test('in process: an error event stops it too, logged as such', async (t) => {
   const invoked = new Promise<void>((resolve) => { first = resolve })
   daprd.onInvoke = () => { first(); return { status: 200, body: {} } }
   const { main, installed } = await mockedServer(t)
-  const { freePort } = await import('../../src/runner/runner.js')
+  const { freePort } = await import('../../local-dapr/src/runner/runner.js')
   const port = await freePort()
   const running = main({ ...base(daprd), PORT: String(port), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
   await invoked

@@ -11,8 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import { Redis } from 'ioredis'
 import { Pool } from 'undici'
-import { loadRunFile, type ResolvedApp } from '../../src/runner/run-file.js'
-import { freePort, startSystem, type RunningSystem } from '../../src/runner/runner.js'
+import { loadRunFile, type ResolvedApp } from '../../local-dapr/src/runner/run-file.js'
+import { freePort, startSystem, type RunningSystem } from '../../local-dapr/src/runner/runner.js'
 
 export const repo = resolve(import.meta.dirname, '../..')
 
@@ -137,7 +137,7 @@ export async function launchPipeline (t: Test, options: PipelineOptions): Promis
   const system = await startSystem({
     apps,
     output: log,
-    env: { ...process.env, LOCAL_SIDECAR_REGISTRY_DIR: join(work, 'registry'), LOG_LEVEL: 'info', ...options.env },
+    env: { ...process.env, LOCAL_DAPR_REGISTRY_DIR: join(work, 'registry'), LOG_LEVEL: 'info', ...options.env },
     resourcesPaths: options.resourcesPaths,
     stopGraceMs: options.stopGraceMs ?? 15_000,
     appReadyTimeoutMs: 120_000,

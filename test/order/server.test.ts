@@ -92,7 +92,7 @@ t.test('main, in process: listens, installs the graceful close, and runs when it
   const installed: Array<{ options: { delay: number }, fn: (event: { signal?: string }) => Promise<void> }> = []
   const saved = { ...process.env }
   t.teardown(() => { process.env = saved })
-  const { freePort } = await import('../../src/runner/runner.js')
+  const { freePort } = await import('../../local-dapr/src/runner/runner.js')
   const port = await freePort()
   Object.assign(process.env, { PORT: String(port), HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', CLOSE_GRACE_DELAY_MS: '4321' })
   const real = await import('../../src/shared/process.js')

@@ -8,7 +8,7 @@ import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { accepts, assertAudit, audit, bounded, envCount, launchPipeline, recordFigures, redisResources, until, type Pipeline } from '../helpers/reliability.js'
-import { ownRedisServer, redisUrlOrSkip, type OwnRedisServer } from '../helpers/redis.js'
+import { ownRedisServer, redisUrlOrSkip, type OwnRedisServer } from '../../local-dapr/test/helpers/redis.js'
 
 const ORDERS = envCount('RELIABILITY_FAULT_ORDERS', 400)
 /** The fault starts once this many orders are acknowledged, so it hits a run in progress. */

@@ -7,7 +7,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { bounded, flushDb, launchPipeline, recordFigures, redisResources } from '../helpers/reliability.js'
 import { rawRequest, stalledRequest, type RawAnswer } from '../helpers/raw-http.js'
-import { redisHostOf, redisUrlOrSkip } from '../helpers/redis.js'
+import { redisHostOf, redisUrlOrSkip } from '../../local-dapr/test/helpers/redis.js'
 
 const DB = 10
 const ORDER_BODY_LIMIT = 64 * 1024

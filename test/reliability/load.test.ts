@@ -4,7 +4,7 @@
 // readable, and the order service must not answer a single 5xx.
 import t from 'tap'
 import { assertAudit, audit, envCount, flushDb, launchPipeline, recordFigures, redisResources } from '../helpers/reliability.js'
-import { redisHostOf, redisUrlOrSkip } from '../helpers/redis.js'
+import { redisHostOf, redisUrlOrSkip } from '../../local-dapr/test/helpers/redis.js'
 
 const ORDERS = envCount('RELIABILITY_ORDERS', 2_000)
 const CONCURRENCY = 32

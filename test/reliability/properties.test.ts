@@ -9,10 +9,10 @@ import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { pino } from 'pino'
 import { buildApp } from '../../src/order/app.js'
-import { startSidecar } from '../../src/local-sidecar/sidecar.js'
+import { startSidecar } from '../../local-dapr/src/sidecar/sidecar.js'
 import { createSidecarClient, SidecarError, type SidecarClient } from '../../src/sidecar/index.js'
 import { envCount, flushDb, recordFigures, redisResources } from '../helpers/reliability.js'
-import { redisHostOf, redisUrlOrSkip } from '../helpers/redis.js'
+import { redisHostOf, redisUrlOrSkip } from '../../local-dapr/test/helpers/redis.js'
 
 const RUNS = envCount('RELIABILITY_PROPERTY_RUNS', 100)
 const DB = 11

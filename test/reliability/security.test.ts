@@ -9,10 +9,10 @@ import { syncBuiltinESMExports } from 'node:module'
 import t from 'tap'
 import { pino } from 'pino'
 import { tokenMatches } from '../../src/order/auth.js'
-import { buildApiServer } from '../../src/local-sidecar/http/server.js'
+import { buildApiServer } from '../../local-dapr/src/sidecar/http/server.js'
 import { flushDb, launchPipeline, recordFigures, redisResources } from '../helpers/reliability.js'
-import { call } from '../helpers/http-call.js'
-import { redisHostOf, redisUrlOrSkip } from '../helpers/redis.js'
+import { call } from '../../local-dapr/test/helpers/http-call.js'
+import { redisHostOf, redisUrlOrSkip } from '../../local-dapr/test/helpers/redis.js'
 
 const DB = 8
 const APP_TOKEN = 'app-token-9f1c2b7e5d'
