@@ -214,7 +214,7 @@ export function checkNetworkPolicies (b: DeployBundle): Issue[] {
     }
     const strangers: Array<[string, Peer]> = [
       ['a pod of another app', { namespace: NAMESPACE, labels: STRANGER }],
-      ['a pod in another namespace', { namespace: 'default', labels: pod }],
+      ...deps.filter((x) => x !== d).map((other): [string, Peer] => ['a pod in another namespace', { namespace: 'default', labels: podLabels(other) }]),
       ['an address in the VPC', { ip: sampleIp(vpcCidr) }],
       ['an address on the internet', { ip: '203.0.113.10' }]
     ]

@@ -52,11 +52,22 @@ export function podLabels (d: Json): Record<string, string> {
   return labels
 }
 
+/** Whether a Kubernetes label selector (matchLabels and matchExpressions) selects `labels`. */
 export function matchLabels (selector: Json, labels: Record<string, string>): boolean {
   if (!isRecord(selector)) return false
-  if (arr(selector.matchExpressions).length > 0) return false // not used here; treat as no match
   const want = isRecord(selector.matchLabels) ? selector.matchLabels : {}
-  return Object.entries(want).every(([k, v]) => labels[k] === v)
+  if (!Object.entries(want).every(([k, v]) => labels[k] === v)) return false
+  return arr(selector.matchExpressions).every((e) => {
+    const has = Object.hasOwn(labels, e?.key)
+    const values = arr(e?.values)
+    switch (e?.operator) {
+      case 'In': return has && values.includes(labels[e.key])
+      case 'NotIn': return !has || !values.includes(labels[e.key])
+      case 'Exists': return has
+      case 'DoesNotExist': return !has
+      default: return false
+    }
+  })
 }
 
 /** Resolves a probe/Service port (number or name) to a container port number. */
