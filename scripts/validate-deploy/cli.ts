@@ -1,10 +1,8 @@
-#!/usr/bin/env node
-// `npm run validate:deploy`: validates the deploy tree offline (needs kubectl for `kubectl
+// The command line of `npm run validate:deploy` (bin.ts runs it): validates the deploy tree offline (needs kubectl for `kubectl
 // kustomize`, no cluster). Prints one line per issue (`CODE where: message`) and exits 1 when
 // there is any. `--fixture <file>` first applies a reject fixture (test/fixtures/manifests/
 // reject/) to the loaded tree: the run must then fail with the fixture's code.
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { loadBundle, repoRoot, ValidateError, type DeployBundle } from './bundle.js'
 import { applyFixture, FixtureError, loadFixture } from './fixture.js'
 import { CHECKS, validateBundle } from './index.js'
@@ -39,11 +37,4 @@ export async function main (args: string[], io: CliIo): Promise<number> {
     io.err(`${code}: ${(err as Error).message}`)
     return 1
   }
-}
-
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main(process.argv.slice(2), {
-    out: (line) => process.stdout.write(line + '\n'),
-    err: (line) => process.stderr.write(line + '\n')
-  })
 }

@@ -39,7 +39,7 @@ if (!status.ok) {
   })
 
   t.test('npm run validate:deploy -- --fixture exits 1 with one line per issue', async (t) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'validate-deploy', 'cli.ts'), '--fixture', path.join(dir, 'listen-all-interfaces.yaml')], { encoding: 'utf8', timeout: 120_000 })
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'validate-deploy', 'bin.ts'), '--fixture', path.join(dir, 'listen-all-interfaces.yaml')], { encoding: 'utf8', timeout: 120_000 })
     t.equal(r.status, 1)
     t.match(r.stderr, /^RISKY_VALUE Deployment\/nodeapp: dapr\.io\/sidecar-listen-addresses "0\.0\.0\.0"/m)
     t.match(r.stdout, /^[1-9]\d* issue\(s\), \d+ checks/)
