@@ -65,11 +65,8 @@ export function eksctlUnknownKeys (value: Json, def: string, at: string): string
       continue
     }
     if (target === true) continue
-    const isMap = target.startsWith('map:')
-    const name = target.replace(/^map:/, '')
-    if (isMap) for (const [mk, mv] of Object.entries(isRecord(v) ? v : {})) out.push(...eksctlUnknownKeys(mv, name, `${at}/${k}/${mk}`))
-    else if (Array.isArray(v)) v.forEach((item, i) => out.push(...eksctlUnknownKeys(item, name, `${at}/${k}/${i}`)))
-    else out.push(...eksctlUnknownKeys(v, name, `${at}/${k}`))
+    if (Array.isArray(v)) v.forEach((item, i) => out.push(...eksctlUnknownKeys(item, target, `${at}/${k}/${i}`)))
+    else out.push(...eksctlUnknownKeys(v, target, `${at}/${k}`))
   }
   return out
 }
