@@ -50,7 +50,7 @@ export function checkDocs (b: DeployBundle): Issue[] {
       continue
     }
     for (const k of Object.keys({ ...(s.data ?? {}), ...(s.stringData ?? {}) })) {
-      if (!(cmd[1] ?? '').includes(`--from-literal=${k}=`)) issues.push({ check: 'DOCS', where: 'docs/deploy-eks.md', message: `secret ${name} is created without key ${k}` })
+      if (!String(cmd[1]).includes(`--from-literal=${k}=`)) issues.push({ check: 'DOCS', where: 'docs/deploy-eks.md', message: `secret ${name} is created without key ${k}` })
     }
   }
   for (const i of arr(b.kustomization?.images)) {
