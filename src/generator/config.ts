@@ -7,7 +7,8 @@ const ms = (options: { default: number, minimum: number }) => Type.Integer({ max
 export const GeneratorConfigSchema = Type.Object({
   /** DAPR_HTTP_ENDPOINT, DAPR_HTTP_PORT, DAPR_API_TOKEN: checked here with the rest, so one report lists every problem. */
   ...DaprEnvSchema.properties,
-  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  /** Loopback unless told otherwise (the EKS manifest sets 0.0.0.0 for kubelet's probes). */
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   /** Port of the probe endpoints; 0 picks a free port (tests). */
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   /** When set, `GET /metrics` is served on this port only; unset, on PORT. 0 picks a free port. */

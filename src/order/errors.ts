@@ -19,7 +19,8 @@ export const orderErrors = {
   notFound: defineHttpError<'ORDER_ERR_NOT_FOUND', [orderId: string]>('ORDER_ERR_NOT_FOUND', 404, 'Order %s not found'),
   noOrderYet: defineHttpError('ORDER_ERR_NO_ORDER_YET', 404, 'No order has been received yet'),
   conflict: defineHttpError<'ORDER_ERR_CONFLICT', [orderId: string]>('ORDER_ERR_CONFLICT', 409, 'Order %s already exists with different data'),
-  unauthorized: defineHttpError('ORDER_ERR_UNAUTHORIZED', 401, 'Missing or invalid dapr-api-token'),
+  // One code on both listeners: the client's fix is the same (send the right credential).
+  unauthorized: defineHttpError<'ORDER_ERR_UNAUTHORIZED', [header: string]>('ORDER_ERR_UNAUTHORIZED', 401, 'Missing or invalid %s'),
   tooDeep: defineHttpError<'ORDER_ERR_TOO_DEEP', [max: number]>('ORDER_ERR_TOO_DEEP', 400, 'Order data nests deeper than %d levels'),
   storeUnavailable: defineHttpError<'ORDER_ERR_STORE_UNAVAILABLE', [{ cause: unknown }]>('ORDER_ERR_STORE_UNAVAILABLE', 503, 'State store unavailable, retry later')
 } satisfies Record<string, { prototype: { code: OrderErrorCode } }>

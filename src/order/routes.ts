@@ -1,11 +1,13 @@
 // The order service's routes as one encapsulated plugin: POST /neworder, GET /order and
-// GET /orders/:orderId. Everything they use comes in as options; nothing is built here.
+// GET /orders/:orderId. Everything they use comes in as options; nothing is built here. Both
+// listeners (the Dapr app channel and the public one) register this same plugin, each with
+// its own access rule.
 import type { FastifyError, FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ERRORS_PLUGIN, toErrorResponse, type HttpError } from '../shared/http.js'
 import { requestTrace } from '../shared/trace.js'
-import { requireApiToken } from './auth.js'
+import { routeGuards, type OrderAccess } from './auth.js'
 import { orderErrors } from './errors.js'
 import type { OrderMetrics } from './metrics.js'
 import { MAX_ORDER_DEPTH, NewOrderBodySchema, OrderAcceptedSchema, OrderDataSchema, OrderParamsSchema, nestsDeeperThan } from './schemas.js'
@@ -14,8 +16,11 @@ import type { OrderStore } from './store.js'
 export interface OrderRoutesOptions {
   store: OrderStore
   metrics: OrderMetrics
-  /** When set, `POST /neworder` requires `dapr-api-token` equal to it. */
-  appApiToken?: string | undefined
+  /**
+   * Who may call the routes on this listener (auth.ts `routeGuards`); default the Dapr app
+   * channel with no app token, where everything is open.
+   */
+  access?: OrderAccess | undefined
 }
 
 /** The quickstart's limit was Express's 100 KB; an order is a few bytes. */
@@ -26,16 +31,18 @@ const err = { $ref: 'ErrorResponse#' }
 /**
  * @example
  * await app.register(errorHandling)
- * await app.register(orderRoutes, { store: createOrderStore({ sidecar, storeName }), metrics: createOrderMetrics(registry) })
+ * await app.register(orderRoutes, { store: createOrderStore({ sidecar, storeName }), metrics: createOrderMetrics(registry), access: { channel: 'app', appApiToken } })
  */
-const orderRoutesPlugin: FastifyPluginAsync<OrderRoutesOptions> = async (instance, { store, metrics, appApiToken }) => {
+const orderRoutesPlugin: FastifyPluginAsync<OrderRoutesOptions> = async (instance, { store, metrics, access }) => {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
+  const guards = routeGuards(access ?? { channel: 'app' })
+  const readGuard = guards.reads === undefined ? [] : [guards.reads]
 
-  // Counted first, so a request the token check refuses is received and then rejected.
+  // Counted first, so a request the credential check refuses is received and then rejected.
   const countReceived: onRequestAsyncHookHandler = async () => { metrics.received.inc() }
   app.post('/neworder', {
     bodyLimit: BODY_LIMIT,
-    onRequest: appApiToken === undefined ? [countReceived] : [countReceived, requireApiToken(appApiToken)],
+    onRequest: guards.writes === undefined ? [countReceived] : [countReceived, guards.writes],
     // Runs before the error handler, for every error this route answers (auth, body, schema, store).
     // Before schema validation and the store, both of which recurse into the data.
     preValidation: async (request) => {
@@ -67,7 +74,8 @@ const orderRoutesPlugin: FastifyPluginAsync<OrderRoutesOptions> = async (instanc
   })
 
   app.get('/order', {
-    schema: { response: { 200: OrderDataSchema, 404: err, 500: err, 503: err } }
+    onRequest: readGuard,
+    schema: { response: { 200: OrderDataSchema, 401: err, 404: err, 500: err, 503: err } }
   }, async (request) => {
     const data = await store.latest(requestTrace(request.raw))
     if (data === undefined) throw orderErrors.noOrderYet()
@@ -75,7 +83,8 @@ const orderRoutesPlugin: FastifyPluginAsync<OrderRoutesOptions> = async (instanc
   })
 
   app.get('/orders/:orderId', {
-    schema: { params: OrderParamsSchema, response: { 200: OrderDataSchema, 400: err, 404: err, 500: err, 503: err } }
+    onRequest: readGuard,
+    schema: { params: OrderParamsSchema, response: { 200: OrderDataSchema, 400: err, 401: err, 404: err, 500: err, 503: err } }
   }, async (request) => {
     const data = await store.get(request.params.orderId, requestTrace(request.raw))
     if (data === undefined) throw orderErrors.notFound(request.params.orderId)

@@ -9,11 +9,13 @@ import { sidecarOptions } from '../shared/config.js'
 import { createProcessLogger } from '../shared/logger.js'
 import { buildMetricsApp } from '../shared/metrics.js'
 import { isMainModule, logStartupFailure } from '../shared/process.js'
-import { buildApp } from './app.js'
-import { loadOrderConfig } from './config.js'
+import { buildApps } from './app.js'
+import { loadOrderConfig, publicListenerWarnings } from './config.js'
 
 export interface ShutdownOptions {
   app: Pick<FastifyInstance, 'close' | 'log'>
+  /** The PUBLIC_PORT listener, drained together with the app channel. */
+  publicApp?: Pick<FastifyInstance, 'close'> | undefined
   /** The METRICS_PORT listener, closed after the app so the drain can still be scraped. */
   metricsApp?: Pick<FastifyInstance, 'close'> | undefined
   sidecar: Pick<SidecarClient, 'close'>
@@ -33,7 +35,7 @@ export function shutdownHandler (options: ShutdownOptions): (event: { signal?: s
     else options.app.log.info({ signal }, 'closing')
     options.markDraining()
     if (options.drainDelayMs > 0) await wait(options.drainDelayMs)
-    await options.app.close()
+    await Promise.all([options.app.close(), options.publicApp?.close()])
     await options.metricsApp?.close()
     await options.sidecar.close()
     options.app.log.info('closed')
@@ -58,31 +60,36 @@ export async function main (env: Record<string, string | undefined> = process.en
   // One registry for this process: the app's metrics plus Node's own (CPU, memory, event loop, GC).
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const app = buildApp({
+  const { app, publicApp } = buildApps({
     sidecar,
     stateStoreName: config.STATE_STORE_NAME,
     appApiToken: config.APP_API_TOKEN,
     logger,
     isDraining: () => draining,
     registry,
-    metricsRoute: config.METRICS_PORT === undefined
+    metricsRoute: config.METRICS_PORT === undefined,
+    public: config.PUBLIC_PORT === undefined ? undefined : { apiKey: config.PUBLIC_API_KEY, demoMode: config.PUBLIC_DEMO_MODE }
   })
   const metricsApp = config.METRICS_PORT === undefined ? undefined : buildMetricsApp({ registry, logger })
   try {
     await app.listen({ host: config.HOST, port: config.PORT })
-    await metricsApp?.listen({ host: config.HOST, port: config.METRICS_PORT })
+    await publicApp?.listen({ host: config.PUBLIC_HOST, port: config.PUBLIC_PORT })
+    await metricsApp?.listen({ host: config.METRICS_HOST ?? config.HOST, port: config.METRICS_PORT })
   } catch (err) {
     logStartupFailure(logger, err)
     await app.close()
+    await publicApp?.close()
     await metricsApp?.close()
     await sidecar.close()
     process.exitCode = 1
     return
   }
   if (config.APP_API_TOKEN === undefined) logger.warn('APP_API_TOKEN is not set: POST /neworder accepts writes from anyone who can reach this port')
+  for (const warning of publicListenerWarnings(config)) logger.warn(warning)
   // Installed after listen: a failed start must keep its exit code (close-with-grace exits 0).
   closeWithGrace({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, shutdownHandler({
     app,
+    publicApp,
     metricsApp,
     sidecar,
     markDraining: () => { draining = true },

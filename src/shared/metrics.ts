@@ -11,6 +11,8 @@ export const METRICS_PATH = '/metrics'
 /** Route label of requests that matched no route, so unknown URLs cannot grow the label set. */
 export const UNMATCHED_ROUTE = 'unmatched'
 
+const HTTP_DURATION = 'http_request_duration_seconds'
+
 export interface HttpMetricsOptions {
   /** Where the histogram is registered and what `GET /metrics` serves. */
   registry: Registry
@@ -26,8 +28,10 @@ export interface HttpMetricsOptions {
  * await app.register(httpMetrics, { registry, route: config.METRICS_PORT === undefined })
  */
 const httpMetricsPlugin: FastifyPluginAsync<HttpMetricsOptions> = async (app, options) => {
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
+  // Two listeners of one process (the order service's app channel and public one) share a
+  // registry: the second reuses the histogram the first registered.
+  const duration = (options.registry.getSingleMetric(HTTP_DURATION) as Histogram<'method' | 'route' | 'status_code'> | undefined) ?? new Histogram({
+    name: HTTP_DURATION,
     help: 'Time from receiving a request to sending its response, by method, route pattern and status code',
     labelNames: ['method', 'route', 'status_code'] as const,
     registers: [options.registry]

@@ -4,7 +4,7 @@ import { loadGeneratorConfig } from '../../src/generator/config.js'
 t.test('defaults: one order a second to nodeapp, forever, 8 attempts', async (t) => {
   t.same(loadGeneratorConfig({}), {
     DAPR_HTTP_PORT: 3500,
-    HOST: '0.0.0.0',
+    HOST: '127.0.0.1',
     PORT: 3001,
     LOG_LEVEL: 'info',
     TARGET_APP_ID: 'nodeapp',

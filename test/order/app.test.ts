@@ -2,8 +2,9 @@
 // metrics registry. What the routes do is in routes.test.ts.
 import t, { type Test } from 'tap'
 import { Registry } from 'prom-client'
-import { buildApp, BODY_LIMIT, type OrderAppOptions } from '../../src/order/app.js'
+import { buildApp, buildApps, BODY_LIMIT, type OrderAppOptions } from '../../src/order/app.js'
 import { errors, fakeSidecar, type FakeSidecar } from '../helpers/fake-sidecar.js'
+import { captureLogs } from '../helpers/log-capture.js'
 import { sampleValue } from '../helpers/prom-text.js'
 
 function build (t: Test, overrides: Partial<OrderAppOptions> = {}): { app: ReturnType<typeof buildApp>, sidecar: FakeSidecar } {
@@ -99,4 +100,58 @@ t.test('metrics: each app has its own registry, and /metrics can move to another
   await c.app.inject({ method: 'GET', url: '/readyz' })
   t.equal(sampleValue(await registry.metrics(), 'orders_received_total'), 0, 'a fresh app counts from zero')
   t.equal(sampleValue(await registry.metrics(), 'sidecar_call_duration_seconds_count', { operation: 'healthz.outbound' }), 1, 'the readiness check is a timed sidecar call')
+})
+
+t.test('buildApps: without public options there is only the app channel', async (t) => {
+  const { app, publicApp } = buildApps({ sidecar: fakeSidecar(), stateStoreName: 'statestore' })
+  t.teardown(() => app.close())
+  t.equal(publicApp, undefined)
+  t.equal((await app.inject({ method: 'GET', url: '/order' })).json().code, 'ORDER_ERR_NO_ORDER_YET', 'reads on the app channel need nothing')
+})
+
+t.test('buildApps: two listeners from the same routes, one store and one set of metrics, each with its own credential', async (t) => {
+  const registry = new Registry()
+  const sidecar = fakeSidecar()
+  const logs = captureLogs('info')
+  const key = 'public-key-0123456789abcdef'
+  const { app, publicApp } = buildApps({ sidecar, stateStoreName: 'statestore', appApiToken: 'app-tok', registry, logger: logs.logger, public: { apiKey: key, demoMode: 'off' } })
+  t.teardown(() => app.close())
+  t.teardown(() => publicApp!.close())
+  await publicApp!.ready()
+  for (const name of ['app-errors', 'app-metrics', 'app-health', 'order-routes']) t.ok(publicApp!.hasPlugin(name), name)
+
+  // Written through daprd's channel, read through the public one, and the other way round.
+  t.equal((await app.inject(post({ data: { orderId: '1' } }, { 'dapr-api-token': 'app-tok' }))).statusCode, 200)
+  t.same((await publicApp!.inject({ method: 'GET', url: '/orders/1', headers: { 'x-api-key': key } })).json(), { orderId: '1' })
+  t.equal((await publicApp!.inject(post({ data: { orderId: '2' } }, { 'x-api-key': key }))).statusCode, 200)
+  t.same((await app.inject({ method: 'GET', url: '/order' })).json(), { orderId: '2' })
+
+  // Each side accepts its own credential only.
+  t.equal((await publicApp!.inject(post({ data: { orderId: '3' } }, { 'dapr-api-token': 'app-tok' }))).statusCode, 401, 'the app token is worthless on the public side')
+  t.equal((await publicApp!.inject({ method: 'GET', url: '/order', headers: { 'dapr-api-token': 'app-tok' } })).statusCode, 401)
+  t.equal((await app.inject(post({ data: { orderId: '3' } }, { 'x-api-key': key }))).statusCode, 401, 'and the public key on the app channel')
+
+  // Probes answer without a key (kubelet and the NLB health check send none); /metrics is never public.
+  t.equal((await publicApp!.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
+  t.equal((await publicApp!.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
+  t.equal((await publicApp!.inject({ method: 'GET', url: '/metrics', headers: { 'x-api-key': key } })).statusCode, 404)
+  t.equal((await publicApp!.inject({ method: 'POST', url: '/neworder', payload: 'x', headers: { 'content-type': 'text/plain', 'x-api-key': key } })).statusCode, 415, 'JSON only there too')
+
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.equal(sampleValue(text, 'orders_persisted_total'), 2, 'both listeners count into one registry')
+  t.equal(sampleValue(text, 'orders_rejected_total', { code: 'ORDER_ERR_UNAUTHORIZED' }), 2)
+  t.equal(sampleValue(text, 'http_request_duration_seconds_count', { method: 'GET', route: '/order', status_code: '401' }), 1)
+  t.ok(logs.lines.some((l) => l.listener === 'public' && l.reqId !== undefined), 'public request lines say which listener')
+  t.notMatch(logs.raw(), key)
+  t.notMatch(logs.raw(), 'app-tok')
+})
+
+t.test('buildApps: a public demo mode opens what it names, the app channel is unchanged', async (t) => {
+  const { app, publicApp } = buildApps({ sidecar: fakeSidecar(), stateStoreName: 'statestore', appApiToken: 'app-tok', public: { demoMode: 'reads' } })
+  t.teardown(() => app.close())
+  t.teardown(() => publicApp!.close())
+  t.equal((await app.inject(post({ data: { orderId: '1' } }, { 'dapr-api-token': 'app-tok' }))).statusCode, 200)
+  t.equal((await publicApp!.inject({ method: 'GET', url: '/orders/1' })).statusCode, 200)
+  t.equal((await publicApp!.inject(post({ data: { orderId: '2' } }))).statusCode, 401, 'no key configured: public writes refused')
+  t.equal((await app.inject(post({ data: { orderId: '2' } }))).statusCode, 401)
 })

@@ -8,7 +8,8 @@ t.test('every order error has its status and stable code', async (t) => {
     [orderErrors.notFound('7'), 404, 'ORDER_ERR_NOT_FOUND', 'Order 7 not found'],
     [orderErrors.noOrderYet(), 404, 'ORDER_ERR_NO_ORDER_YET', 'No order has been received yet'],
     [orderErrors.conflict('7'), 409, 'ORDER_ERR_CONFLICT', 'Order 7 already exists with different data'],
-    [orderErrors.unauthorized(), 401, 'ORDER_ERR_UNAUTHORIZED', 'Missing or invalid dapr-api-token'],
+    [orderErrors.unauthorized('dapr-api-token'), 401, 'ORDER_ERR_UNAUTHORIZED', 'Missing or invalid dapr-api-token'],
+    [orderErrors.unauthorized('x-api-key'), 401, 'ORDER_ERR_UNAUTHORIZED', 'Missing or invalid x-api-key'],
     [orderErrors.tooDeep(32), 400, 'ORDER_ERR_TOO_DEEP', 'Order data nests deeper than 32 levels'],
     [orderErrors.storeUnavailable({ cause }), 503, 'ORDER_ERR_STORE_UNAVAILABLE', 'State store unavailable, retry later']
   ]

@@ -1,13 +1,14 @@
 // The order routes plugin. Most cases drive it through buildApp, so it runs with its real
 // dependencies (the store over a fake sidecar, the metrics) and the shared error plugin.
 import t, { type Test } from 'tap'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import { buildApp, type OrderAppOptions } from '../../src/order/app.js'
 import { createOrderMetrics } from '../../src/order/metrics.js'
 import { BODY_LIMIT, orderRoutes } from '../../src/order/routes.js'
 import { errorHandling } from '../../src/shared/http.js'
-import { digestOf } from '../../src/order/store.js'
+import { createOrderStore, digestOf } from '../../src/order/store.js'
+import type { OrderAccess } from '../../src/order/auth.js'
 import { errors, fakeSidecar, type FakeSidecar } from '../helpers/fake-sidecar.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { sampleValue } from '../helpers/prom-text.js'
@@ -161,6 +162,58 @@ t.test('with APP_API_TOKEN, writes need the token and reads and probes stay open
   t.equal((await app.inject({ method: 'GET', url: '/orders/1' })).statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
+})
+
+const KEY = 'public-key-0123456789abcdef'
+
+async function publicRoutes (t: Test, access: OrderAccess): Promise<{ app: FastifyInstance, sidecar: FakeSidecar }> {
+  const sidecar = fakeSidecar()
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(errorHandling)
+  await app.register(orderRoutes, { metrics: createOrderMetrics(new Registry()), store: createOrderStore({ sidecar, storeName: 'statestore' }), access })
+  return { app, sidecar }
+}
+
+const reads = [{ method: 'GET' as const, url: '/order' }, { method: 'GET' as const, url: '/orders/1' }]
+
+t.test('public listener: reads and writes need x-api-key; missing, wrong or the app token are 401 and touch nothing', async (t) => {
+  const { app, sidecar } = await publicRoutes(t, { channel: 'public', apiKey: KEY, demoMode: 'off' })
+  const refused: Array<Record<string, string>> = [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': KEY.toUpperCase() }, { 'x-api-key': KEY.slice(0, -1) }, { 'x-api-key': `${KEY}x` }, { 'dapr-api-token': KEY }, { authorization: `Bearer ${KEY}` }]
+  for (const headers of refused) {
+    for (const req of [post({ data: { orderId: '1' } }, headers), ...reads.map((r) => ({ ...r, headers }))]) {
+      const res = await app.inject(req)
+      t.equal(res.statusCode, 401, `${req.method} ${req.url} ${JSON.stringify(Object.keys(headers))}`)
+      t.same(res.json(), { statusCode: 401, code: 'ORDER_ERR_UNAUTHORIZED', message: 'Missing or invalid x-api-key' })
+      t.notMatch(res.body, KEY.slice(0, 8), 'no detail of the key')
+    }
+  }
+  t.same(sidecar.calls, [], 'nothing read or stored without the key')
+  const auth = { 'x-api-key': KEY }
+  t.equal((await app.inject(post({ data: { orderId: '1', note: 'x' } }, auth))).statusCode, 200)
+  t.same((await app.inject({ method: 'GET', url: '/order', headers: auth })).json(), { orderId: '1', note: 'x' })
+  t.same((await app.inject({ method: 'GET', url: '/orders/1', headers: auth })).json(), { orderId: '1', note: 'x' })
+  t.equal((await app.inject({ method: 'GET', url: '/orders/2', headers: auth })).json().code, 'ORDER_ERR_NOT_FOUND')
+})
+
+t.test('public listener: the key is checked before the body is read or validated', async (t) => {
+  const { app } = await publicRoutes(t, { channel: 'public', apiKey: KEY, demoMode: 'off' })
+  t.equal((await app.inject(post('not json', { 'content-type': 'application/json' }))).statusCode, 401)
+  t.equal((await app.inject(post({ data: { orderId: '1', pad: 'x'.repeat(BODY_LIMIT) } }))).statusCode, 401)
+  t.equal((await app.inject({ method: 'GET', url: '/orders/..%2f' })).statusCode, 401, 'an invalid id is not even validated')
+})
+
+t.test('public listener, PUBLIC_DEMO_MODE=reads: reads open, writes still need the key', async (t) => {
+  const { app } = await publicRoutes(t, { channel: 'public', apiKey: KEY, demoMode: 'reads' })
+  t.equal((await app.inject(post({ data: { orderId: '1' } }))).statusCode, 401)
+  t.equal((await app.inject(post({ data: { orderId: '1' } }, { 'x-api-key': KEY }))).statusCode, 200)
+  for (const req of reads) t.equal((await app.inject(req)).statusCode, 200, req.url)
+})
+
+t.test('public listener, PUBLIC_DEMO_MODE=all: everything open', async (t) => {
+  const { app } = await publicRoutes(t, { channel: 'public', demoMode: 'all' })
+  t.equal((await app.inject(post({ data: { orderId: '1' } }))).statusCode, 200)
+  for (const req of reads) t.equal((await app.inject(req)).statusCode, 200, req.url)
 })
 
 t.test('logs: structured orderId lines, and the token never appears', async (t) => {

@@ -40,6 +40,18 @@ t.test('route: false observes requests but leaves /metrics to another listener',
   t.equal(sampleValue(await registry.metrics(), 'http_request_duration_seconds_count', { method: 'GET', route: '/x', status_code: '200' }), 1)
 })
 
+t.test('two apps on one registry (two listeners of one process) count into one histogram', async (t) => {
+  const registry = new Registry()
+  const apps = [Fastify(), Fastify()]
+  for (const app of apps) {
+    t.teardown(() => app.close())
+    await app.register(httpMetrics, { registry, route: false })
+    app.get('/x', async () => ({}))
+    await app.inject('/x')
+  }
+  t.equal(sampleValue(await registry.metrics(), 'http_request_duration_seconds_count', { method: 'GET', route: '/x', status_code: '200' }), 2)
+})
+
 t.test('a metrics app serves only /metrics and logs no scrapes', async (t) => {
   const registry = new Registry()
   createSidecarMetrics(registry)
