@@ -1,4 +1,6 @@
 import t from 'tap'
+import { connect } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { main, shutdownHandler } from '../../src/order/server.js'
 import { startChildService } from '../helpers/child-service.js'
 import { startFakeDaprd } from '../helpers/fake-daprd.js'
@@ -140,4 +142,141 @@ t.test('shutdownHandler: no drain delay means no wait', async (t) => {
   })
   await handler({ signal: 'SIGINT' })
   t.same(steps, ['draining', 'app.close', 'sidecar.close'])
+})
+
+// --- issue 13: the app channel on loopback, the public listener with its own key ---
+
+const PUBLIC_KEY = 'public-key-0123456789abcdef'
+
+/** This machine's addresses other hosts could reach it on (link-local ones need a zone id, left out). */
+function nonLoopbackAddresses (): string[] {
+  return Object.values(networkInterfaces()).flat().filter((a) => a !== undefined && !a.internal && !a.address.startsWith('fe80:')).map((a) => a!.address)
+}
+
+/** Resolves with the socket error code (or 'connected') of a TCP connect to host:port. */
+function tryConnect (host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2000 })
+    socket.on('connect', () => { socket.destroy(); resolve('connected') })
+    socket.on('timeout', () => { socket.destroy(); resolve('timeout') })
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'))
+  })
+}
+
+t.test('by default the app channel listens on 127.0.0.1 only: no other interface reaches it', async (t) => {
+  const daprd = await startFakeDaprd(t)
+  // HOST '' counts as unset, whatever the developer's shell exports.
+  const svc = startChildService(t, SCRIPT, { HOST: '', PORT: '0', DAPR_HTTP_ENDPOINT: daprd.url })
+  const base = new URL(await svc.listening())
+  t.equal(base.hostname, '127.0.0.1')
+  t.equal((await fetch(`${base.origin}/healthz`)).status, 200, 'reachable on loopback')
+  const others = nonLoopbackAddresses()
+  t.ok(others.length > 0, `this machine has a non-loopback address to try (${others.join(', ')})`)
+  for (const address of others) t.equal(await tryConnect(address, Number(base.port)), 'ECONNREFUSED', `not on ${address}`)
+  svc.child.kill('SIGTERM')
+  t.same(await svc.exited, { code: 0, signal: null })
+})
+
+t.test('the EKS shape: app channel, public listener and metrics listener, each with its own rule', async (t) => {
+  const daprd = await startFakeDaprd(t)
+  const env = { HOST: '127.0.0.1', PORT: '0', PUBLIC_HOST: '127.0.0.1', PUBLIC_PORT: '0', PUBLIC_API_KEY: PUBLIC_KEY }
+  const svc = startChildService(t, SCRIPT, { ...env, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', APP_API_TOKEN: 'app-token-1', DAPR_HTTP_ENDPOINT: daprd.url })
+  const listening = (l: Record<string, unknown>): boolean => typeof l.msg === 'string' && l.msg.startsWith('Server listening at')
+  const at = (l: Record<string, unknown>): string => String(l.msg).replace('Server listening at ', '')
+  const appBase = at(await svc.waitForLine((l) => listening(l) && l.listener === undefined))
+  const publicBase = at(await svc.waitForLine((l) => listening(l) && l.listener === 'public'))
+  const metricsBase = at(await svc.waitForLine((l) => listening(l) && at(l) !== appBase && l.listener === undefined))
+  const order = (base: string, headers: Record<string, string>) => fetch(`${base}/neworder`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"data":{"orderId":"7"}}' })
+
+  // Public side: the key guards reads and writes; the app token is worthless there.
+  for (const url of ['/order', '/orders/7']) {
+    const refused: Array<Record<string, string>> = [{}, { 'x-api-key': 'wrong-key-0123456789abcdef' }, { 'dapr-api-token': 'app-token-1' }]
+    for (const headers of refused) {
+      const res = await fetch(`${publicBase}${url}`, { headers })
+      t.equal(res.status, 401, `${url} ${JSON.stringify(headers)}`)
+      t.same(await res.json(), { statusCode: 401, code: 'ORDER_ERR_UNAUTHORIZED', message: 'Missing or invalid x-api-key' })
+    }
+  }
+  t.equal((await order(publicBase, {})).status, 401)
+  t.equal((await order(publicBase, { 'dapr-api-token': 'app-token-1' })).status, 401)
+  t.same(daprd.saves, [], 'nothing stored without the key')
+  t.equal((await order(publicBase, { 'x-api-key': PUBLIC_KEY })).status, 200)
+  const read = await fetch(`${publicBase}/orders/7`, { headers: { 'x-api-key': PUBLIC_KEY } })
+  t.equal(read.status, 200)
+  t.same(await read.json(), { orderId: '7' })
+  t.equal((await fetch(`${publicBase}/readyz`)).status, 200, 'probes need no key')
+  t.equal((await fetch(`${publicBase}/metrics`, { headers: { 'x-api-key': PUBLIC_KEY } })).status, 404, 'metrics are never public')
+
+  // App channel: daprd's token on writes, reads open (only the pod reaches it).
+  t.equal((await order(appBase, { 'x-api-key': PUBLIC_KEY })).status, 401, 'the public key is not the app token')
+  t.equal((await order(appBase, { 'dapr-api-token': 'app-token-1' })).status, 200)
+  t.equal((await fetch(`${appBase}/order`)).status, 200)
+
+  const scraped = await (await fetch(`${metricsBase}/metrics`)).text()
+  t.equal(sampleValue(scraped, 'orders_rejected_total', { code: 'ORDER_ERR_UNAUTHORIZED' }), 3, 'both listeners count into the one registry')
+  svc.child.kill('SIGTERM')
+  t.same(await svc.exited, { code: 0, signal: null })
+  t.notOk(JSON.stringify(svc.lines).includes(PUBLIC_KEY), 'the key is never logged')
+})
+
+t.test('a public listener without a key, or keyed with the app token, refuses to start', async (t) => {
+  const noKey = startChildService(t, SCRIPT, { PORT: '0', PUBLIC_PORT: '0' })
+  t.same(await noKey.exited, { code: 1, signal: null })
+  t.match(noKey.lines.find((l) => l.level === 60), { problems: [/^PUBLIC_API_KEY: required when PUBLIC_PORT is set/] })
+  const same = startChildService(t, SCRIPT, { PORT: '0', PUBLIC_PORT: '0', PUBLIC_API_KEY: PUBLIC_KEY, APP_API_TOKEN: PUBLIC_KEY })
+  t.same(await same.exited, { code: 1, signal: null })
+  t.match(same.lines.find((l) => l.level === 60), { problems: [/^PUBLIC_API_KEY: must differ from APP_API_TOKEN/] })
+  t.notOk(JSON.stringify(same.lines).includes(PUBLIC_KEY), 'the refusal does not quote the key')
+})
+
+t.test('main, in process: the public listener and METRICS_HOST, a demo mode warning, and a public port in use', async (t) => {
+  t.teardown(() => { process.exitCode = 0 })
+  const daprd = await startFakeDaprd(t)
+  const { freePort } = await import('../../local-dapr/src/runner/runner.js')
+  const publicPort = await freePort()
+  const installed: Array<(event: { signal?: string }) => Promise<void>> = []
+  const warnings: string[] = []
+  const real = await import('../../src/shared/logger.js')
+  const mocked = await t.mockImport<typeof import('../../src/order/server.js')>('../../src/order/server.js', {
+    'close-with-grace': (_options: unknown, fn: (event: { signal?: string }) => Promise<void>) => {
+      installed.push(fn)
+      return { close: () => {}, uninstall: () => {} }
+    },
+    '../../src/shared/logger.js': {
+      ...real,
+      // Silent, with its warnings kept for the test.
+      createProcessLogger: () => {
+        const logger = real.createProcessLogger('silent')
+        logger.warn = ((msg: string) => { warnings.push(msg) }) as typeof logger.warn
+        return logger
+      }
+    }
+  })
+  await mocked.main({ PORT: '0', PUBLIC_HOST: '127.0.0.1', PUBLIC_PORT: String(publicPort), PUBLIC_DEMO_MODE: 'reads', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'warn' })
+  t.equal(installed.length, 1)
+  t.ok(warnings.some((w) => w.startsWith('DEMO MODE (PUBLIC_DEMO_MODE=reads)')), 'the demo mode is announced')
+  t.equal((await fetch(`http://127.0.0.1:${publicPort}/order`)).status, 404, 'reads open in the reads demo (no order yet)')
+  t.equal((await fetch(`http://127.0.0.1:${publicPort}/neworder`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"orderId":"1"}}' })).status, 401)
+
+  // While it runs, a second service cannot take the same public port: it exits 1 and closes what it opened.
+  await mocked.main({ PORT: '0', PUBLIC_PORT: String(publicPort), PUBLIC_API_KEY: PUBLIC_KEY, HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent' })
+  t.equal(process.exitCode, 1)
+  t.equal(installed.length, 1, 'no graceful close installed for a failed start')
+
+  await installed[0]!({ signal: 'SIGTERM' })
+  t.equal(await tryConnect('127.0.0.1', publicPort), 'ECONNREFUSED', 'the shutdown closed the public listener too')
+})
+
+t.test('shutdownHandler: both listeners drain together, then metrics, then the client', async (t) => {
+  const steps: string[] = []
+  const handler = shutdownHandler({
+    app: { log: captureLogs('silent').logger, close: async () => { steps.push('app.close') } } as never,
+    publicApp: { close: async () => { steps.push('public.close') } } as never,
+    metricsApp: { close: async () => { steps.push('metrics.close') } } as never,
+    sidecar: { close: async () => { steps.push('sidecar.close') } },
+    markDraining: () => { steps.push('draining') },
+    drainDelayMs: 0
+  })
+  await handler({ signal: 'SIGTERM' })
+  t.same(steps, ['draining', 'app.close', 'public.close', 'metrics.close', 'sidecar.close'])
 })
