@@ -24,7 +24,6 @@ export function loopOptions (config: GeneratorConfig): Omit<Parameters<typeof ru
     intervalMs: config.GENERATOR_INTERVAL_MS,
     count: config.GENERATOR_COUNT,
     concurrency: config.GENERATOR_CONCURRENCY,
-    maxAttempts: config.GENERATOR_MAX_ATTEMPTS,
     retryBaseMs: config.GENERATOR_RETRY_BASE_MS,
     retryMaxMs: config.GENERATOR_RETRY_MAX_MS,
     requestTimeoutMs: config.GENERATOR_REQUEST_TIMEOUT_MS,
@@ -36,10 +35,10 @@ export function loopOptions (config: GeneratorConfig): Omit<Parameters<typeof ru
 
 /** The summary line, and the exit code it implies. */
 export function reportSummary (logger: Pick<Logger, 'info' | 'error'>, summary: GeneratorSummary): number {
-  const { sent, delivered, failed, retried, p50LatencyMs, p99LatencyMs, stoppedBy } = summary
-  const fields = { sent, delivered, failed, retried, p50LatencyMs, p99LatencyMs, stoppedBy }
+  const { sent, delivered, failed, retried, pauses, p50LatencyMs, p99LatencyMs, stoppedBy } = summary
+  const fields = { sent, delivered, failed, retried, pauses, p50LatencyMs, p99LatencyMs, stoppedBy }
   if (failed > 0 || summary.fatal !== undefined) {
-    logger.error({ ...fields, givenUp: summary.givenUp, fatal: summary.fatal }, 'Generator stopped with orders not delivered')
+    logger.error({ ...fields, givenUp: summary.givenUp, unacknowledged: summary.unacknowledged, fatal: summary.fatal }, 'Generator stopped with orders not delivered')
     return 1
   }
   logger.info(fields, 'Generator stopped')
