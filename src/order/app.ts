@@ -9,6 +9,7 @@ import { createSidecarMetrics, registerHttpMetrics, registerMetricsRoute } from 
 import { requestTrace } from '../shared/trace.js'
 import { requireApiToken } from './auth.js'
 import { orderErrors } from './errors.js'
+import { installExactJsonParser } from './exact-json.js'
 import { createOrderMetrics, instrumentSidecar } from './metrics.js'
 import { MAX_ORDER_DEPTH, NewOrderBodySchema, OrderAcceptedSchema, OrderDataSchema, OrderParamsSchema, nestsDeeperThan } from './schemas.js'
 import { createOrderStore } from './store.js'
@@ -55,6 +56,8 @@ export function buildApp (options: OrderAppOptions): FastifyInstance {
   if (options.metricsRoute !== false) registerMetricsRoute(app, registry)
   // JSON only: without this, Fastify's text/plain parser turns a wrong content type into a 400.
   app.removeContentTypeParser('text/plain')
+  // A number JSON.parse would change (1e400, integers beyond 2^53) is a 400, not stored altered.
+  installExactJsonParser(app)
   registerHealthRoutes(app, {
     sidecar,
     isDraining: options.isDraining ?? (() => false),

@@ -106,7 +106,14 @@ t.test('invalid bodies are 400/413/415 with a code and store nothing', async (t)
     ['oversize', 413, 'FST_ERR_CTP_BODY_TOO_LARGE', post({ data: { orderId: '1', pad: 'x'.repeat(BODY_LIMIT) } })],
     // Found by test/reliability/hostile.test.ts: 20,000 levels overflowed the digest's recursion (a 500).
     ['data nested 20,000 levels', 400, 'ORDER_ERR_TOO_DEEP', post(`{"data":{"orderId":"1","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`, json)],
-    ['orderId ..', 400, 'FST_ERR_VALIDATION', post({ data: { orderId: '..' } })]
+    ['orderId ..', 400, 'FST_ERR_VALIDATION', post({ data: { orderId: '..' } })],
+    // JSON.parse would make these Infinity (stored as null) or another integer: refused, not altered.
+    ['a field 1e400', 400, 'ORDER_ERR_INEXACT_NUMBER', post('{"data":{"orderId":"1","qty":1e400}}', json)],
+    ['a field -1e400', 400, 'ORDER_ERR_INEXACT_NUMBER', post('{"data":{"orderId":"1","qty":-1e400}}', json)],
+    ['a field 2^53 + 1', 400, 'ORDER_ERR_INEXACT_NUMBER', post('{"data":{"orderId":"1","qty":9007199254740993}}', json)],
+    ['orderId 2^53 + 1', 400, 'ORDER_ERR_INEXACT_NUMBER', post('{"data":{"orderId":9007199254740993}}', json)],
+    ['orderId 1e400', 400, 'ORDER_ERR_INEXACT_NUMBER', post('{"data":{"orderId":1e400}}', json)],
+    ['a number outside data', 400, 'ORDER_ERR_INEXACT_NUMBER', post('{"data":{"orderId":"1"},"x":[1e-400]}', json)]
   ]
   for (const [name, status, code, request] of cases) {
     const res = await app.inject(request)
@@ -116,6 +123,16 @@ t.test('invalid bodies are 400/413/415 with a code and store nothing', async (t)
   t.same(sidecar.calls, [], 'nothing read or stored')
   const nested = await app.inject(post({ data: { orderId: 'n1', x: JSON.parse('['.repeat(30) + ']'.repeat(30)) } }))
   t.equal(nested.statusCode, 200, 'data nested 30 levels is an order like any other')
+})
+
+t.test('numbers that hold exactly are stored as sent, whatever their spelling', async (t) => {
+  const { app, sidecar } = build(t)
+  const body = '{"data":{"orderId":"x1","a":0.1,"b":9007199254740991,"c":-1.50,"d":1E2,"e":5e-324,"f":"1e400 in a string","g":-0}}'
+  const res = await app.inject({ method: 'POST', url: '/neworder', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: body })
+  t.equal(res.statusCode, 200)
+  t.same((sidecar.data.get('order-x1')?.value as { data: unknown }).data, { orderId: 'x1', a: 0.1, b: 9007199254740991, c: -1.5, d: 100, e: 5e-324, f: '1e400 in a string', g: -0 })
+  const proto = await app.inject({ method: 'POST', url: '/neworder', headers: { 'content-type': 'application/json' }, payload: '{"data":{"orderId":"p","__proto__":{"x":1}}}' })
+  t.match(proto.json(), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }, 'Fastify\'s own parser (prototype poisoning refused) still runs first')
 })
 
 t.test('a sidecar or store that is down is a 503 with a code the generator retries on', async (t) => {
