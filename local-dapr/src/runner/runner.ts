@@ -42,6 +42,8 @@ export interface RunningApp {
 export interface RestartOptions {
   /** The signal that ends the old process; default SIGTERM. SIGKILL after `stopGraceMs` either way. */
   signal?: NodeJS.Signals | undefined
+  /** How long nothing runs between the old process's exit and the new one's start (an outage); default 0. */
+  downMs?: number | undefined
 }
 
 export interface RunningSystem {
@@ -204,7 +206,7 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
     return failed === undefined ? 0 : typeof failed === 'number' ? failed : 1
   })
 
-  async function restart (appId: string, which: 'app' | 'sidecar', signal: NodeJS.Signals): Promise<number | string> {
+  async function restart (appId: string, which: 'app' | 'sidecar', signal: NodeJS.Signals, downMs = 0): Promise<number | string> {
     const running = started.find((a) => a.appId === appId)
     if (running === undefined) throw new RunnerError(`no app ${appId} in this system`)
     const spec = specs.get(appId) as Spec
@@ -212,6 +214,7 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
     const work = (async () => {
       const old = running[which]
       const code = await end(old, signal, grace)
+      if (downMs > 0) await sleep(downMs)
       if (which === 'sidecar') {
         running.sidecar = await startSidecarOf(spec.app, spec.ports)
       } else {
@@ -232,8 +235,8 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
     apps: started,
     finished,
     stop,
-    restartApp: async (appId, opts) => await restart(appId, 'app', opts?.signal ?? 'SIGTERM'),
-    restartSidecar: async (appId, opts) => await restart(appId, 'sidecar', opts?.signal ?? 'SIGTERM')
+    restartApp: async (appId, opts) => await restart(appId, 'app', opts?.signal ?? 'SIGTERM', opts?.downMs),
+    restartSidecar: async (appId, opts) => await restart(appId, 'sidecar', opts?.signal ?? 'SIGTERM', opts?.downMs)
   }
 }
 
