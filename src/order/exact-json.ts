@@ -75,7 +75,7 @@ export function installExactJsonParser (app: FastifyInstance): void {
     parse(request, body as string, (err, value) => {
       if (err !== null) return done(err, undefined)
       const inexact = firstInexactNumber(body as string)
-      if (inexact !== undefined) return done(orderErrors.inexactNumber(inexact), undefined)
+      if (inexact !== undefined) return done(orderErrors.inexactNumber(inexact.length > 40 ? `${inexact.slice(0, 37)}...` : inexact), undefined)
       done(null, value)
     })
   })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { canonicalDecimal, firstInexactNumber, installExactJsonParser, isExactNumber } from '../../src/order/exact-json.js'
-import { installErrorHandlers } from '../../src/shared/http.js'
+import { errorHandling } from '../../src/shared/http.js'
 
 t.test('canonicalDecimal spells every value one way', async (t) => {
   t.equal(canonicalDecimal('1.50'), '15e-1')
@@ -35,7 +35,7 @@ t.test('firstInexactNumber finds the first bad number outside strings', async (t
 
 t.test('installExactJsonParser: Fastify\'s parsing first, then a 400 with a code for an inexact number', async (t) => {
   const app = Fastify()
-  installErrorHandlers(app)
+  await app.register(errorHandling)
   installExactJsonParser(app)
   const seen: unknown[] = []
   app.post('/', async (request) => { seen.push(request.body); return { ok: true } })

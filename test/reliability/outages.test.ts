@@ -74,9 +74,9 @@ async function watchOutage (s: Scenario, outage: () => Promise<void>): Promise<W
     rssMb: { before: mb(before, 'process_resident_memory_bytes'), most: 0, end: 0 },
     heapMb: { before: mb(before, 'nodejs_heap_size_used_bytes'), most: 0, end: 0 }
   }
-  let done = false
+  const state = { done: false }
   const sampling = (async () => {
-    while (!done) {
+    while (!state.done) {
       const m = await scrapeMetrics(s.metricsPort)
       w.samples++
       w.mostPending = Math.max(w.mostPending, m.get('generator_orders_pending') ?? 0)
@@ -93,7 +93,7 @@ async function watchOutage (s: Scenario, outage: () => Promise<void>): Promise<W
   try {
     await outage()
   } finally {
-    done = true
+    state.done = true
     await sampling
   }
   const end = await scrapeMetrics(s.metricsPort)
