@@ -43,6 +43,7 @@ t.test('installExactJsonParser: Fastify\'s parsing first, then a 400 with a code
   const post = async (payload: string) => await app.inject({ method: 'POST', url: '/', headers: { 'content-type': 'application/json' }, payload })
   t.same((await post('{"n":1.5}')).json(), { ok: true })
   t.match((await post('{"n":1e400}')).json(), { statusCode: 400, code: 'ORDER_ERR_INEXACT_NUMBER', message: /1e400/ })
+  t.match((await post(`{"n":${'9'.repeat(5000)}}`)).json(), { code: 'ORDER_ERR_INEXACT_NUMBER', message: /^The number 9{37}\.\.\. cannot/ }, 'a long number is cut short in the message')
   t.match((await post('{"n":')).json(), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' })
   t.match((await post('{"__proto__":{"a":1}}')).json(), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' })
   t.same(seen, [{ n: 1.5 }], 'the handler ran only for the exact body')
