@@ -20,9 +20,10 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv = pr
     process.exit(1)
   }
 
+  // Synchronous: the sidecar logs little, and a line written before a kill is never lost.
   // A lost stdout (EPIPE: the runner is gone; EIO: the terminal is) closes the sidecar as a
   // hang-up does, instead of leaving it running deaf. pino drops the lines after an EPIPE itself.
-  const destination = pino.destination({ fd: 1, sync: process.stdout.isTTY === true })
+  const destination = pino.destination({ fd: 1, sync: true })
   destination.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE' || err.code === 'EIO') process.kill(process.pid, 'SIGHUP')
   })
