@@ -204,17 +204,22 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
       }
       specs.set(app.appId, { app, index, command: compiled.commands[index + 1] as string[], ports })
     }
-    // Every sidecar and app at once: the apps wait for their sidecar themselves (as they must
-    // with daprd), and a sidecar reaches its app lazily, so no order is needed between them.
-    for (const spec of specs.values()) {
-      const sidecar = launchSidecar(spec)
-      const child = startAppOf(spec)
-      started.push({ appId: spec.app.appId, appPort: spec.app.appPort, daprHttpPort: spec.ports.http, daprGrpcPort: spec.ports.grpc, sidecar, app: child })
+    // Every sidecar and every app with an app port at once: apps wait for their sidecar
+    // themselves (as they must with daprd), and a sidecar reaches its app lazily. Apps without
+    // an app port are clients (the generator): they start as soon as every server is ready,
+    // so their first call finds someone to answer it instead of a retry.
+    const launch = (spec: Spec, sidecar: ManagedProcess): RunningApp => {
+      const running = { appId: spec.app.appId, appPort: spec.app.appPort, daprHttpPort: spec.ports.http, daprGrpcPort: spec.ports.grpc, sidecar, app: startAppOf(spec) }
+      started.push(running)
+      return running
     }
-    await Promise.all(started.map(async (a) => {
-      const { app } = specs.get(a.appId) as Spec
-      await Promise.all([waitForSidecar(a.sidecar, a.daprHttpPort, base, options.sidecarReadyTimeoutMs ?? 20_000), appReady(a.app, app)])
-    }))
+    const all = [...specs.values()].map((spec) => ({ spec, sidecar: launchSidecar(spec) }))
+    const servers = all.filter(({ spec }) => spec.app.appPort !== undefined).map(({ spec, sidecar }) => launch(spec, sidecar))
+    const sidecarsReady = all.map(async ({ spec, sidecar }) => await waitForSidecar(sidecar, spec.ports.http, base, options.sidecarReadyTimeoutMs ?? 20_000))
+    await Promise.all([...servers.map(async (a) => await appReady(a.app, (specs.get(a.appId) as Spec).app)), ...sidecarsReady])
+    for (const { spec, sidecar } of all) if (spec.app.appPort === undefined) launch(spec, sidecar)
+    // run-file order, as before
+    started.sort((a, b) => (specs.get(a.appId) as Spec).index - (specs.get(b.appId) as Spec).index)
   } catch (err) {
     await stop()
     throw err
