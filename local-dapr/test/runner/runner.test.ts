@@ -239,4 +239,5 @@ t.test('terminal output, app lines to a listener, commands as given when compile
   // eslint-disable-next-line no-control-regex
   t.match(output.text.replace(/\u001b\[\d+m/g, ''), /== APP - nodeapp == \[\d\d:\d\d:\d\d\.\d{3}\] INFO: hello from nodeapp\n/)
   t.match(output.text, '\u001b[36m== DAPR - nodeapp ==')
+  await system.stop()
 })
