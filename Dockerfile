@@ -2,9 +2,11 @@
 # One image recipe for both services; the build arg picks which one the image runs:
 #   docker buildx build --build-arg SERVICE=order     -t <registry>/orders-on-dapr/order:0.1.0 .
 #   docker buildx build --build-arg SERVICE=generator -t <registry>/orders-on-dapr/generator:0.1.0 .
-# Every stage uses the same pinned Node 24 tag; bump it deliberately (add @sha256:<digest> to pin harder).
+# Every stage uses the same pinned Node 24 tag: 24.21.0, the newest Node 24 release when this was
+# written (published 2026-09-10; it includes the January and March 2026 security releases). Bump it
+# deliberately, and scripts/validate-deploy's NODE_24_FLOOR with it (add @sha256:<digest> to pin harder).
 
-FROM node:24.11.1-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
@@ -12,7 +14,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:24.11.1-bookworm-slim AS runtime
+FROM node:24.21.0-bookworm-slim AS runtime
 ARG SERVICE=order
 ENV NODE_ENV=production
 WORKDIR /app
@@ -30,5 +32,6 @@ RUN test -f "dist/${SERVICE}/server.js" && ln -s "dist/${SERVICE}/server.js" /ap
 # Files stay root-owned and read-only for the runtime user; the pods also mount the root
 # filesystem read-only. Numeric so kubelet can check runAsNonRoot; matches runAsUser in manifests/.
 USER 1000:1000
-EXPOSE 3000 3001
+# 8080 public (order), 3001 (generator), 9464 metrics; the order service's app channel 3000 is loopback only.
+EXPOSE 8080 3001 9464
 CMD ["node", "--enable-source-maps", "server.js"]

@@ -1,14 +1,13 @@
 // The generator process: config, sidecar client, probe app, the order loop, and a clean stop.
 // Exit code 0 after a clean stop or a finished count with nothing given up, 1 otherwise.
 import { appendFileSync } from 'node:fs'
-import closeWithGrace from 'close-with-grace'
 import type { Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createSidecarClient, type SidecarClient } from '../sidecar/index.js'
 import { sidecarOptions } from '../shared/config.js'
 import { createProcessLogger } from '../shared/logger.js'
 import { buildMetricsApp, createSidecarMetrics } from '../shared/metrics.js'
-import { isMainModule, logStartupFailure } from '../shared/process.js'
+import { closeGracefully, isMainModule, logStartupFailure } from '../shared/process.js'
 import { buildApp } from './app.js'
 import { loadGeneratorConfig, type GeneratorConfig } from './config.js'
 import { runGenerator, type GeneratorOptions, type GeneratorSummary } from './loop.js'
@@ -115,7 +114,7 @@ export async function main (env: Record<string, string | undefined> = process.en
   }
 
   const finished = run({ config, logger, sidecar, instrumented, controller, close })
-  const grace = closeWithGrace({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, async ({ signal, err }) => {
+  const grace = closeGracefully({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'Stopping on error')
     else logger.info({ signal }, 'Stopping')
     draining = true

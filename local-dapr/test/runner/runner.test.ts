@@ -237,3 +237,23 @@ t.test('a restart whose new process fails rejects, and the app ends with its exi
   await t.rejects(system.restartApp('nodeapp', { signal: 'SIGKILL' }), { code: 'RUNNER_ERR_START', message: `nodeapp exited with 2 before listening on port ${appPort}; its output above says why` })
   t.equal(await system.finished, 2)
 })
+
+t.test('terminal output, app lines to a listener, commands as given when compile is off', async (t) => {
+  const output = new Collect()
+  const seen: string[] = []
+  const system = await startSystem({
+    apps: [app({ command: [process.execPath, '-e', 'console.log(JSON.stringify({ level: 30, time: 0, msg: "hello from " + process.env.APP_ID }))'] })],
+    output,
+    env: { ...process.env, DAPR_API_TOKEN: 'token', NO_COLOR: '' },
+    sidecarCommand: fakeDaprd,
+    terminal: true,
+    compile: false,
+    onAppLine: (appId, line) => seen.push(`${appId}: ${line}`)
+  })
+  t.equal(await system.finished, 0)
+  t.match(seen, [/^nodeapp: \{"level":30,"time":0,"msg":"hello from nodeapp"\}$/], 'the line as the app wrote it')
+  // eslint-disable-next-line no-control-regex
+  t.match(output.text.replace(/\u001b\[\d+m/g, ''), /== APP - nodeapp == \[\d\d:\d\d:\d\d\.\d{3}\] INFO: hello from nodeapp\n/)
+  t.match(output.text, '\u001b[36m== DAPR - nodeapp ==')
+  await system.stop()
+})
