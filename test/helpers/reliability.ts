@@ -145,7 +145,8 @@ export async function launchPipeline (t: Test, options: PipelineOptions): Promis
   const apps: ResolvedApp[] = (await loadRunFile(repo))
     .filter((app) => app.appId === 'nodeapp' || options.generatorEnv !== undefined)
     .map((app) => app.appId === 'nodeapp'
-      ? { ...app, appPort: orderPort, env: { ...app.env, PORT: String(orderPort), ...options.orderEnv } }
+      // Debug: the order service's access lines ("request completed"), which the audit counts, are at debug.
+      ? { ...app, appPort: orderPort, env: { ...app.env, PORT: String(orderPort), LOG_LEVEL: 'debug', ...options.orderEnv } }
       : { ...app, env: { ...app.env, PORT: '0', GENERATOR_DELIVERED_FILE: deliveredFile, ...options.generatorEnv } })
   const log = new SystemLog(options.needles)
   const system = await startSystem({
