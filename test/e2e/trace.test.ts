@@ -48,7 +48,7 @@ t.test('every state call the order service makes for an order carries the trace 
   const { dispatcher, agent } = recordingAgent(sent)
   const nodeappDaprPort = await freePort()
   const orderSidecar = createSidecarClient({ endpoint: `http://127.0.0.1:${nodeappDaprPort}`, env: {}, dispatcher })
-  const orderLogs = captureLogs('info')
+  const orderLogs = captureLogs('debug') // access lines are at debug since the seed's two lines took their place at info
   const orderRegistry = new Registry()
   const orders = buildApp({ sidecar: orderSidecar, stateStoreName: 'statestore', logger: orderLogs.logger, registry: orderRegistry })
   await orders.listen({ host: '127.0.0.1', port: 0 })
