@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import type { GeneratorAppOptions } from '../../src/generator/app.js'
 import { reportSummary } from '../../src/generator/server.js'
 import { startChildService } from '../helpers/child-service.js'
 import { startFakeDaprd, type FakeDaprd } from '../helpers/fake-daprd.js'
@@ -18,7 +20,11 @@ type Grace = { options: { delay: number }, fn: (event: { signal?: string, err?: 
 async function mockedServer (t: Test, isMain = false) {
   const installed: Grace[] = []
   const real = await import('../../src/shared/process.js')
+  // The real app, kept so a test can reach the port the OS picked (PORT=0).
+  const realApp = await import('../../src/generator/app.js')
+  const apps: FastifyInstance[] = []
   const mod = await t.mockImport<typeof import('../../src/generator/server.js')>('../../src/generator/server.js', {
+    '../../src/generator/app.js': { ...realApp, buildApp: (options: GeneratorAppOptions) => { const app = realApp.buildApp(options); apps.push(app); return app } },
     'close-with-grace': (options: { delay: number }, fn: Grace['fn']) => {
       const grace: Grace = { options, fn, uninstalled: false }
       installed.push(grace)
@@ -26,7 +32,7 @@ async function mockedServer (t: Test, isMain = false) {
     },
     '../../src/shared/process.js': { ...real, isMainModule: () => isMain }
   })
-  return { main: mod.main, installed }
+  return { main: mod.main, installed, apps }
 }
 
 function freshExitCode (t: Test): void {
@@ -124,12 +130,11 @@ t.test('in process: an error event stops it too, logged as such', async (t) => {
   let first: () => void = () => {}
   const invoked = new Promise<void>((resolve) => { first = resolve })
   daprd.onInvoke = () => { first(); return { status: 200, body: {} } }
-  const { main, installed } = await mockedServer(t)
-  const { freePort } = await import('../../local-dapr/src/runner/runner.js')
-  const port = await freePort()
-  const running = main({ ...base(daprd), PORT: String(port), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
+  const { main, installed, apps } = await mockedServer(t)
+  const running = main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
   await invoked
-  // Readiness reads the draining flag: ready while running.
+  const port = (apps[0]!.server.address() as AddressInfo).port
+  // Readiness reads the draining flag: ready while running, over a real connection.
   t.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200)
   await installed[0]!.fn({ err: new Error('uncaught somewhere') })
   t.equal(await running, 0)
