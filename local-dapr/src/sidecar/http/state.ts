@@ -327,7 +327,10 @@ export async function respondOrFail (ctx: ApiRequest, run: () => Promise<void>):
   } catch (err) {
     if (err instanceof DaprError) return sendError(ctx.res, err)
     // Go's net/http recovers a handler's panic by closing the connection, with no answer.
-    if (err instanceof PolicyPanicError) return void ctx.res.destroy()
+    if (err instanceof PolicyPanicError) {
+      ctx.res.destroy()
+      return
+    }
     throw err
   }
 }
