@@ -65,8 +65,8 @@ export function createBreaker (name: string, settings: BreakerSettings, onStateC
     counts = zero()
     expiry = state === 'closed' ? (settings.intervalMs > 0 ? t + settings.intervalMs : 0) : state === 'open' ? t + timeoutMs : 0
   }
+  // Callers only move to a different state.
   function setState (to: BreakerState, t: number): void {
-    if (state === to) return
     const from = state
     state = to
     newGeneration(t)
@@ -81,8 +81,8 @@ export function createBreaker (name: string, settings: BreakerSettings, onStateC
     const t = now()
     const s = current(t)
     if (generation !== before) return
+    // Same generation: the state is closed or half-open (opening starts a new generation).
     if (success) {
-      if (s === 'open') return
       counts.totalSuccesses++
       counts.consecutiveSuccesses++
       counts.consecutiveFailures = 0
