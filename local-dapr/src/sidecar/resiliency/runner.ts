@@ -83,9 +83,9 @@ export interface RunOptions<T> {
 
 const NEVER = new AbortController().signal
 
+/** Resolves false as soon as `signal` aborts (callers check it is not aborted yet). */
 function sleep (ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false)
     const onAbort = (): void => { clearTimeout(timer); resolve(false) }
     const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(true) }, ms)
     signal.addEventListener('abort', onAbort, { once: true })
@@ -138,7 +138,7 @@ function withBreaker<T> (op: Operation<T>, breaker: CircuitBreaker, def: PolicyD
 async function withRetry<T> (op: Operation<T>, def: PolicyDefinition, retry: RetryPolicy, parent: AbortSignal, logger: PolicyLogger): Promise<T> {
   const backoff = newBackOff(retry.config)
   let notified = false
-  for (let attempt = 1; ; attempt++) {
+  const attemptAt = async (attempt: number): Promise<T> => {
     try {
       const value = await op(parent, attempt)
       if (notified) logger.info({ policy: 'retry', operation: def.name, attempts: attempt }, `Recovered processing operation ${def.name} after ${attempt} attempts`)
@@ -161,8 +161,10 @@ async function withRetry<T> (op: Operation<T>, def: PolicyDefinition, retry: Ret
       }
       logger.debug({ policy: 'retry', operation: def.name, attempt, retryIn: wait, err: (err as Error).message }, `Retrying operation ${def.name} in ${wait} (attempt ${attempt} failed, policy ${retry.name})`)
       if (!await sleep(nsToMs(next), parent)) throw new CanceledError()
+      return await attemptAt(attempt + 1)
     }
   }
+  return await attemptAt(1)
 }
 
 /**

@@ -7,7 +7,7 @@ t.test('patterns as daprd parses them', async (t) => {
   t.same(parsePatterns('429,,502-504', HTTP_CODES), [{ start: 429, end: 429 }, { start: 502, end: 504 }])
   t.same(parsePatterns('14', GRPC_CODES), [{ start: 14, end: 14 }])
   const bad: Array<[string, RegExp]> = [
-    ['429, 503', /failed to parse start code  503 from pattern  503 to int, strconv.Atoi: parsing " 503": invalid syntax/],
+    ['429, 503', /failed to parse start code {2}503 from pattern {2}503 to int, strconv.Atoi: parsing " 503": invalid syntax/],
     ['1-2-3', /invalid pattern 1-2-3, more than one '-' exists/],
     ['99', /invalid pattern 99, start code 99 is not valid/],
     ['500-600', /invalid pattern 500-600, end code 600 is not valid/],
