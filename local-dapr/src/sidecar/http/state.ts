@@ -1,7 +1,7 @@
 // The state API (dapr-http-api.md §3): store lookup, key prefixing, request decoding and
 // daprd's exact status codes. What differs between Redis and in-memory lives in the stores.
 // Every store call runs under the component's outbound resiliency policy, as in daprd.
-import type { Logger } from 'pino'
+import pino, { type Logger } from 'pino'
 import { PolicyPanicError, type ResiliencyProvider } from '../resiliency/provider.js'
 import { PermanentError, runPolicy } from '../resiliency/runner.js'
 import { StoreError, type BulkGetItem, type StateStore, type TransactionOperation } from '../store/types.js'
@@ -21,7 +21,7 @@ export interface StateApiOptions {
   logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> | undefined
 }
 
-const quiet = { debug () {}, info () {}, warn () {}, error () {} }
+const quiet = pino({ level: 'silent' })
 
 /** Runs one store operation under the store's outbound policy (timeout, retries, breaker). */
 async function outbound<T> (ctx: ApiRequest, opts: StateApiOptions, store: StateStore, op: () => Promise<T>): Promise<T> {
