@@ -147,8 +147,9 @@ export function createResiliency (resources: readonly ResiliencyResource[], logg
 
   function decode (res: ResiliencyResource): void {
     if (!Value.Check(ResiliencySpecSchema, res.spec ?? {})) {
-      const [e] = [...Value.Errors(ResiliencySpecSchema, res.spec ?? {})]
-      throw new Error(`cannot decode spec${e?.path ?? ''}: ${e?.message ?? 'invalid'}`)
+      // A failed check always reports at least one error.
+      const e = [...Value.Errors(ResiliencySpecSchema, res.spec ?? {})][0] as { path: string, message: string }
+      throw new Error(`cannot decode spec${e.path}: ${e.message}`)
     }
     const spec = (res.spec ?? {}) as Spec
     const p = spec.policies ?? {}
