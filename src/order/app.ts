@@ -7,6 +7,7 @@ import { health } from '../shared/health.js'
 import { errorHandling, serverOptions } from '../shared/http.js'
 import { createSidecarMetrics, httpMetrics } from '../shared/metrics.js'
 import type { OrderAccess, PublicDemoMode } from './auth.js'
+import { installExactJsonParser } from './exact-json.js'
 import { createOrderMetrics, instrumentSidecar, type OrderMetrics } from './metrics.js'
 import { orderRoutes } from './routes.js'
 import { createOrderStore, type OrderSidecar, type OrderStore } from './store.js'
@@ -62,6 +63,8 @@ function assemble (shared: Shared, access: OrderAccess, logger: FastifyBaseLogge
   const app = Fastify(serverOptions(logger))
   // JSON only: without this, Fastify's text/plain parser turns a wrong content type into a 400.
   app.removeContentTypeParser('text/plain')
+  // A number JSON.parse would change (1e400, integers beyond 2^53) is a 400, not stored altered.
+  installExactJsonParser(app)
   app.register(errorHandling)
   app.register(httpMetrics, { registry, route: metricsRoute })
   app.register(health, {
