@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyServerOptions } from 'fastify'
+import { lazySerializers, lazyValidators } from './lazy-compile.js'
 import { requestTrace } from './trace.js'
 
 /** Every 4xx/5xx body of both services. */
@@ -51,7 +52,10 @@ export const BODY_IDLE_TIMEOUT_MS = 10_000
  * `return503OnClosing` is off because Fastify's own 503 body does not have our shape; while
  * closing, requests on open connections are still served and `/readyz` says 503.
  * Ajv type coercion is off: `orderId` is a string-or-integer union, and coercion would
- * silently turn `42` into `"42"` (or the reverse) depending on the branch order.
+ * silently turn `42` into `"42"` (or the reverse) depending on the branch order. Start-up
+ * (docs/benchmarks.md): ajv does not check each schema against its meta-schema (compiling
+ * that was a sixth of the start; the schemas are TypeBox's, checked by the tests), and each
+ * validator and serializer is compiled on its first use (`lazy-compile.ts`).
  * Every request's logger carries `reqId` (a UUID, unique across replicas and restarts, unlike
  * Fastify's per-process counter) and the `traceId` of its W3C trace (`requestTrace`), so the
  * lines of one order can be found across services and next to daprd's spans.
@@ -68,7 +72,8 @@ export function serverOptions (logger: FastifyBaseLogger | undefined): FastifySe
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler: answerClientError,
-    ajv: { customOptions: { coerceTypes: false, allErrors: true } }
+    ajv: { customOptions: { coerceTypes: false, allErrors: true, validateSchema: false } },
+    schemaController: { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } }
   }
 }
 
