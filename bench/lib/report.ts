@@ -1,7 +1,7 @@
 // Markdown tables from a results object: what `npm run bench` prints, writes next to the
 // JSON, and (with --update-docs) splices into docs/benchmarks.md.
 import type { ClientSection, Impl, Op } from '../sections/client.js'
-import type { PipelineSection } from '../sections/pipeline.js'
+import { PROCESSES, type PipelineSection } from '../sections/pipeline.js'
 import type { ServicesSection } from '../sections/services.js'
 import type { SidecarSection } from '../sections/sidecar.js'
 import type { StartupSection, StartupWhat } from '../sections/startup.js'
@@ -226,6 +226,14 @@ function renderPipeline (s: PipelineSection): string[] {
     const stored = x.runs.reduce((a, r) => a + r.stored, 0)
     const sent = x.runs.reduce((a, r) => a + r.count, 0)
     out.push(`| ${x.store} | ${x.concurrency} | ${fmtSpread(x.ordersPerSec)} | ${stored} / ${sent} (${fmtNum(stored / sent * 100, 1)} %) |`)
+  }
+  out.push('', '#### Pipeline: where an order goes, hop by hop (medians of the repetitions)', '')
+  out.push(`| store | generator concurrency | wall time per order (1 / rate) ms | inside the order service ms | of which state saves ms (saves per order) | CPU per order µs: ${PROCESSES.join(' / ')} | CPU per order, all four µs |`)
+  out.push('|---|---:|---:|---:|---:|---:|---:|')
+  for (const x of s.cells) {
+    const cpu = x.cpuUsPerOrder.map((c) => c.median)
+    const total = cpu.reduce((a, b) => a + b, 0)
+    out.push(`| ${x.store} | ${x.concurrency} | ${fmtNum(1000 / x.ordersPerSec.median, 2)} | ${fmtNum(x.appRequestMs.median, 2)} | ${fmtNum(x.stateSaveMs.median * x.stateSavesPerOrder.median, 2)} (${fmtNum(x.stateSavesPerOrder.median, 2)}) | ${cpu.map((c) => fmtNum(c)).join(' / ')} | ${fmtNum(total)} |`)
   }
   out.push('')
   for (const n of s.notes) out.push(`- ${n}`)

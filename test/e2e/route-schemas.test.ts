@@ -2,7 +2,7 @@
 // start (serverOptions: a sixth of the start-up). This is that check, run here instead: every
 // schema the routes of the apps use is a valid draft-07 schema.
 import t from 'tap'
-import Ajv from 'ajv'
+import { Ajv } from 'ajv'
 import * as order from '../../src/order/schemas.js'
 import * as health from '../../src/shared/health.js'
 import * as http from '../../src/shared/http.js'
