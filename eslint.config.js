@@ -2,5 +2,5 @@ import neostandard from 'neostandard'
 
 export default neostandard({
   ts: true,
-  ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**', 'bench/results/**']
+  ignores: ['dist/**', 'local-dapr/dist/**', 'coverage/**', '.tap/**', 'node_modules/**', 'bench/results/**']
 })

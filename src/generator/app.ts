@@ -2,9 +2,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import type { SidecarClient } from '../sidecar/index.js'
-import { registerHealthRoutes } from '../shared/health.js'
-import { installErrorHandlers, serverOptions } from '../shared/http.js'
-import { registerHttpMetrics, registerMetricsRoute } from '../shared/metrics.js'
+import { health } from '../shared/health.js'
+import { errorHandling, serverOptions } from '../shared/http.js'
+import { httpMetrics } from '../shared/metrics.js'
 
 export interface GeneratorAppOptions {
   sidecar: Pick<SidecarClient, 'healthzOutbound'>
@@ -18,18 +18,17 @@ export interface GeneratorAppOptions {
 }
 
 /**
- * Builds the probe app (`/healthz`, `/readyz`, `/metrics`) without listening.
+ * Builds the probe app (`/healthz`, `/readyz`, `/metrics`) from the shared plugins, without
+ * listening.
  * @example
  * const app = buildApp({ sidecar })
  * await app.listen({ host: '0.0.0.0', port: 3001 })
  */
 export function buildApp (options: GeneratorAppOptions): FastifyInstance {
   const app = Fastify(serverOptions(options.logger))
-  const registry = options.registry ?? new Registry()
-  installErrorHandlers(app)
-  registerHttpMetrics(app, registry)
-  if (options.metricsRoute !== false) registerMetricsRoute(app, registry)
-  registerHealthRoutes(app, {
+  app.register(errorHandling)
+  app.register(httpMetrics, { registry: options.registry ?? new Registry(), route: options.metricsRoute })
+  app.register(health, {
     sidecar: options.sidecar,
     isDraining: options.isDraining ?? (() => false),
     readyTimeoutMs: options.readyTimeoutMs ?? 900

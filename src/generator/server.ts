@@ -5,6 +5,7 @@ import closeWithGrace from 'close-with-grace'
 import type { Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createSidecarClient, type SidecarClient } from '../sidecar/index.js'
+import { sidecarOptions } from '../shared/config.js'
 import { createProcessLogger } from '../shared/logger.js'
 import { buildMetricsApp, createSidecarMetrics } from '../shared/metrics.js'
 import { isMainModule, logStartupFailure } from '../shared/process.js'
@@ -83,7 +84,7 @@ export async function main (env: Record<string, string | undefined> = process.en
   let sidecar
   try {
     config = loadGeneratorConfig(env)
-    sidecar = createSidecarClient({ env })
+    sidecar = createSidecarClient(sidecarOptions(config))
   } catch (err) {
     logStartupFailure(createProcessLogger('info'), err)
     process.exitCode = 1

@@ -1,20 +1,16 @@
-// The order service as a Fastify app: built here, started by server.ts.
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type onRequestAsyncHookHandler } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+// The order service as a Fastify app: the shared plugins and the order routes wired together.
+// Built here, started by server.ts.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
-import type { SidecarClient, StateApi } from '../sidecar/index.js'
-import { registerHealthRoutes } from '../shared/health.js'
-import { installErrorHandlers, serverOptions, toErrorResponse, type HttpError } from '../shared/http.js'
-import { createSidecarMetrics, registerHttpMetrics, registerMetricsRoute } from '../shared/metrics.js'
-import { requestTrace } from '../shared/trace.js'
-import { requireApiToken } from './auth.js'
-import { orderErrors } from './errors.js'
+import { health } from '../shared/health.js'
+import { errorHandling, serverOptions } from '../shared/http.js'
+import { createSidecarMetrics, httpMetrics } from '../shared/metrics.js'
 import { createOrderMetrics, instrumentSidecar } from './metrics.js'
-import { MAX_ORDER_DEPTH, NewOrderBodySchema, OrderAcceptedSchema, OrderDataSchema, OrderParamsSchema, nestsDeeperThan } from './schemas.js'
-import { createOrderStore } from './store.js'
+import { orderRoutes } from './routes.js'
+import { createOrderStore, type OrderSidecar } from './store.js'
 
-/** The part of the sidecar client the order service uses. */
-export type OrderSidecar = Pick<SidecarClient, 'healthzOutbound'> & { state: Pick<StateApi, 'get' | 'save'> }
+export type { OrderSidecar } from './store.js'
+export { BODY_LIMIT } from './routes.js'
 
 export interface OrderAppOptions {
   sidecar: OrderSidecar
@@ -33,84 +29,30 @@ export interface OrderAppOptions {
   metricsRoute?: boolean | undefined
 }
 
-/** The quickstart's limit was Express's 100 KB; an order is a few bytes. */
-export const BODY_LIMIT = 64 * 1024
-
-const err = { $ref: 'ErrorResponse#' }
-
 /**
- * Builds the order service without listening or reading the environment.
+ * Builds the order service without listening or reading the environment. The plugins load
+ * on the first `inject`, `ready` or `listen`.
  * @example
  * const app = buildApp({ sidecar: createSidecarClient(), stateStoreName: 'statestore' })
  * const res = await app.inject({ method: 'POST', url: '/neworder', payload: { data: { orderId: '42' } } })
  */
 export function buildApp (options: OrderAppOptions): FastifyInstance {
-  const app = Fastify(serverOptions(options.logger)).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify(serverOptions(options.logger))
   const registry = options.registry ?? new Registry()
-  const metrics = createOrderMetrics(registry)
   const sidecar = instrumentSidecar(options.sidecar, createSidecarMetrics(registry))
-  const store = createOrderStore({ sidecar, storeName: options.stateStoreName })
-  installErrorHandlers(app)
-  registerHttpMetrics(app, registry)
-  if (options.metricsRoute !== false) registerMetricsRoute(app, registry)
   // JSON only: without this, Fastify's text/plain parser turns a wrong content type into a 400.
   app.removeContentTypeParser('text/plain')
-  registerHealthRoutes(app, {
+  app.register(errorHandling)
+  app.register(httpMetrics, { registry, route: options.metricsRoute })
+  app.register(health, {
     sidecar,
     isDraining: options.isDraining ?? (() => false),
     readyTimeoutMs: options.readyTimeoutMs ?? 900
   })
-
-  // Counted first, so a request the token check refuses is received and then rejected.
-  const countReceived: onRequestAsyncHookHandler = async () => { metrics.received.inc() }
-  app.post('/neworder', {
-    bodyLimit: BODY_LIMIT,
-    onRequest: options.appApiToken === undefined ? [countReceived] : [countReceived, requireApiToken(options.appApiToken)],
-    // Runs before the error handler, for every error this route answers (auth, body, schema, store).
-    // Before schema validation and the store, both of which recurse into the data.
-    preValidation: async (request) => {
-      if (nestsDeeperThan(request.body, MAX_ORDER_DEPTH + 1)) throw orderErrors.tooDeep(MAX_ORDER_DEPTH)
-    },
-    onError: async (_request, _reply, error: FastifyError | HttpError) => {
-      const { statusCode, code } = toErrorResponse(error)
-      if (statusCode >= 500) metrics.failed.inc({ code })
-      else metrics.rejected.inc({ code })
-    },
-    schema: {
-      body: NewOrderBodySchema,
-      response: { 200: OrderAcceptedSchema, 400: err, 401: err, 409: err, 413: err, 415: err, 500: err, 503: err }
-    }
-  }, async (request) => {
-    const { data } = request.body
-    // request.log already carries reqId and traceId (serverOptions).
-    const log = request.log.child({ orderId: data.orderId })
-    log.info(`Got a new order! Order ID: ${data.orderId}`)
-    const outcome = await store.create(data, requestTrace(request.raw))
-    if (outcome === 'created') {
-      metrics.persisted.inc()
-      log.info(`Successfully persisted state for Order ID: ${data.orderId}`)
-    } else {
-      metrics.duplicates.inc()
-      log.info(`Order ID: ${data.orderId} was already persisted; nothing written`)
-    }
-    return { orderId: data.orderId }
+  app.register(orderRoutes, {
+    store: createOrderStore({ sidecar, storeName: options.stateStoreName }),
+    metrics: createOrderMetrics(registry),
+    appApiToken: options.appApiToken
   })
-
-  app.get('/order', {
-    schema: { response: { 200: OrderDataSchema, 404: err, 500: err, 503: err } }
-  }, async (request) => {
-    const data = await store.latest(requestTrace(request.raw))
-    if (data === undefined) throw orderErrors.noOrderYet()
-    return data
-  })
-
-  app.get('/orders/:orderId', {
-    schema: { params: OrderParamsSchema, response: { 200: OrderDataSchema, 400: err, 404: err, 500: err, 503: err } }
-  }, async (request) => {
-    const data = await store.get(request.params.orderId, requestTrace(request.raw))
-    if (data === undefined) throw orderErrors.notFound(request.params.orderId)
-    return data
-  })
-
   return app
 }

@@ -1,8 +1,10 @@
 // The order service's environment, parsed once at start-up (server.ts).
 import { Type, type Static } from '@sinclair/typebox'
-import { LogLevelSchema, parseEnv } from '../shared/config.js'
+import { DaprEnvSchema, LogLevelSchema, parseEnv } from '../shared/config.js'
 
 export const OrderConfigSchema = Type.Object({
+  /** DAPR_HTTP_ENDPOINT, DAPR_HTTP_PORT, DAPR_API_TOKEN: checked here with the rest, so one report lists every problem. */
+  ...DaprEnvSchema.properties,
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   /** 0 picks a free port (tests). */
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),

@@ -1,5 +1,5 @@
 // Every error the order service answers with, by stable code. Messages may change; codes never.
-import { HttpError } from '../shared/http.js'
+import { defineHttpError } from '../shared/http.js'
 
 export type OrderErrorCode =
   | 'ORDER_ERR_NOT_FOUND'
@@ -9,11 +9,17 @@ export type OrderErrorCode =
   | 'ORDER_ERR_STORE_UNAVAILABLE'
   | 'ORDER_ERR_TOO_DEEP'
 
+/**
+ * Callable with or without `new`; `storeUnavailable` takes `{ cause }`, which is logged and
+ * never sent.
+ * @example
+ * throw orderErrors.notFound('42') // 404 ORDER_ERR_NOT_FOUND "Order 42 not found"
+ */
 export const orderErrors = {
-  notFound: (orderId: string) => new HttpError<OrderErrorCode>(404, 'ORDER_ERR_NOT_FOUND', `Order ${orderId} not found`),
-  noOrderYet: () => new HttpError<OrderErrorCode>(404, 'ORDER_ERR_NO_ORDER_YET', 'No order has been received yet'),
-  conflict: (orderId: string) => new HttpError<OrderErrorCode>(409, 'ORDER_ERR_CONFLICT', `Order ${orderId} already exists with different data`),
-  unauthorized: () => new HttpError<OrderErrorCode>(401, 'ORDER_ERR_UNAUTHORIZED', 'Missing or invalid dapr-api-token'),
-  tooDeep: (max: number) => new HttpError<OrderErrorCode>(400, 'ORDER_ERR_TOO_DEEP', `Order data nests deeper than ${max} levels`),
-  storeUnavailable: (cause: unknown) => new HttpError<OrderErrorCode>(503, 'ORDER_ERR_STORE_UNAVAILABLE', 'State store unavailable, retry later', { cause })
-}
+  notFound: defineHttpError<'ORDER_ERR_NOT_FOUND', [orderId: string]>('ORDER_ERR_NOT_FOUND', 404, 'Order %s not found'),
+  noOrderYet: defineHttpError('ORDER_ERR_NO_ORDER_YET', 404, 'No order has been received yet'),
+  conflict: defineHttpError<'ORDER_ERR_CONFLICT', [orderId: string]>('ORDER_ERR_CONFLICT', 409, 'Order %s already exists with different data'),
+  unauthorized: defineHttpError('ORDER_ERR_UNAUTHORIZED', 401, 'Missing or invalid dapr-api-token'),
+  tooDeep: defineHttpError<'ORDER_ERR_TOO_DEEP', [max: number]>('ORDER_ERR_TOO_DEEP', 400, 'Order data nests deeper than %d levels'),
+  storeUnavailable: defineHttpError<'ORDER_ERR_STORE_UNAVAILABLE', [{ cause: unknown }]>('ORDER_ERR_STORE_UNAVAILABLE', 503, 'State store unavailable, retry later')
+} satisfies Record<string, { prototype: { code: OrderErrorCode } }>

@@ -1,7 +1,7 @@
 // The order service's own numbers, and the instrumented port around its sidecar calls.
 import { Counter, type Registry } from 'prom-client'
 import type { SidecarMetrics } from '../shared/metrics.js'
-import type { OrderSidecar } from './app.js'
+import type { OrderSidecar } from './store.js'
 
 /**
  * Every `POST /neworder` that reached the route is `received`; once answered it is exactly

@@ -5,6 +5,7 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createSidecarClient, type SidecarClient } from '../sidecar/index.js'
+import { sidecarOptions } from '../shared/config.js'
 import { createProcessLogger } from '../shared/logger.js'
 import { buildMetricsApp } from '../shared/metrics.js'
 import { isMainModule, logStartupFailure } from '../shared/process.js'
@@ -46,7 +47,7 @@ export async function main (env: Record<string, string | undefined> = process.en
   let sidecar
   try {
     config = loadOrderConfig(env)
-    sidecar = createSidecarClient({ env })
+    sidecar = createSidecarClient(sidecarOptions(config))
   } catch (err) {
     logStartupFailure(bootLogger, err)
     process.exitCode = 1

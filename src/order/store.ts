@@ -4,12 +4,16 @@
 // multi-key MULTI/EXEC is refused.
 import { createHash } from 'node:crypto'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { SidecarEtagMismatchError, SidecarHttpError, isTransientSidecarError, type StateApi, type TraceContext } from '../sidecar/index.js'
+import { configure } from 'safe-stable-stringify'
+import { SidecarEtagMismatchError, SidecarHttpError, isTransientSidecarError, type SidecarClient, type StateApi, type TraceContext } from '../sidecar/index.js'
 import { orderErrors } from './errors.js'
 import { LATEST_ORDER_KEY, OrderDataSchema, OrderRecordSchema, orderKey, type OrderData, type OrderRecord } from './schemas.js'
 
+/** The part of the sidecar client the order service uses: state for the store, health for readiness. */
+export type OrderSidecar = Pick<SidecarClient, 'healthzOutbound'> & { state: Pick<StateApi, 'get' | 'save'> }
+
 export interface OrderStoreOptions {
-  sidecar: { state: Pick<StateApi, 'get' | 'save'> }
+  sidecar: Pick<OrderSidecar, 'state'>
   storeName: string
 }
 
@@ -84,18 +88,13 @@ export function createOrderStore ({ sidecar, storeName }: OrderStoreOptions): Or
   }
 }
 
+// Object keys sorted at every level, no whitespace: the same bytes for the same data whatever
+// the key order. Strict: anything JSON cannot carry throws instead of being dropped silently.
+const canonicalJson = configure({ deterministic: true, strict: true })
+
 /** SHA-256 of `value` as JSON with object keys sorted, so key order does not matter. */
 export function digestOf (value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex')
-}
-
-function canonicalJson (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-    return `{${entries.join(',')}}`
-  }
-  return JSON.stringify(value)
+  return createHash('sha256').update(canonicalJson(value) as string).digest('hex')
 }
 
 /**
@@ -117,5 +116,5 @@ async function guard<T> (call: Promise<T>): Promise<T> {
 
 /** A store or sidecar that is down is a 503 the caller may retry; anything else stays a 500. */
 function translate (err: unknown): unknown {
-  return isTransientSidecarError(err) ? orderErrors.storeUnavailable(err) : err
+  return isTransientSidecarError(err) ? orderErrors.storeUnavailable({ cause: err }) : err
 }

@@ -9,6 +9,42 @@ export const LogLevelSchema = Type.Union(
   { default: 'info' }
 )
 
+/**
+ * The variables Dapr gives every app to reach its sidecar (`dapr run`, the injector). Part of
+ * both services' configs, and what the sidecar client reads when not given explicit options.
+ * An endpoint must be an http(s) URL without query, fragment or credentials.
+ */
+export const DaprEnvSchema = Type.Object({
+  DAPR_HTTP_ENDPOINT: Type.Optional(Type.String({
+    pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^?#@\\s]+$',
+    errorMessage: 'must be an http(s) URL such as http://127.0.0.1:3500, without query, fragment or credentials'
+  })),
+  /** Used only when DAPR_HTTP_ENDPOINT is unset: the sidecar on this host, at this port. */
+  DAPR_HTTP_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 3500, errorMessage: 'must be a port number (1-65535)' }),
+  /** `secret`: a problem with it never quotes the value. */
+  DAPR_API_TOKEN: Type.Optional(Type.String({ minLength: 1, pattern: '^[^\\r\\n]+$', errorMessage: 'must be one line', secret: true }))
+})
+export type DaprEnv = Static<typeof DaprEnvSchema>
+
+/**
+ * The sidecar's base URL: DAPR_HTTP_ENDPOINT, else the local sidecar at DAPR_HTTP_PORT.
+ * @example
+ * daprEndpoint({ DAPR_HTTP_PORT: 3500 }) // 'http://127.0.0.1:3500'
+ */
+export function daprEndpoint (env: DaprEnv): string {
+  return env.DAPR_HTTP_ENDPOINT ?? `http://127.0.0.1:${env.DAPR_HTTP_PORT}`
+}
+
+/**
+ * The sidecar client's options from an already parsed config: endpoint and token explicit,
+ * and an empty `env`, so the client never reads the environment a second time.
+ * @example
+ * const sidecar = createSidecarClient(sidecarOptions(loadOrderConfig(process.env)))
+ */
+export function sidecarOptions (config: DaprEnv): { endpoint: string, apiToken: string | undefined, env: Record<string, never> } {
+  return { endpoint: daprEndpoint(config), apiToken: config.DAPR_API_TOKEN, env: {} }
+}
+
 /** Thrown by `parseEnv` with every problem found; `problems` holds one line per variable. */
 export class ConfigError extends Error {
   readonly code = 'CONFIG_ERR_INVALID'
@@ -25,7 +61,8 @@ const INTEGER = /^[+-]?\d+$/
 /**
  * Parses environment variables against `schema`: unknown variables are ignored, empty
  * strings count as unset (Kubernetes and `dapr run -f` export `FOO=`), defaults are
- * applied, then strings are converted to the declared types.
+ * applied, then strings are converted to the declared types. A property's `errorMessage`
+ * replaces typebox's wording; `secret: true` keeps its value out of the problem.
  * @example
  * const config = parseEnv(Type.Object({ PORT: Type.Integer({ default: 3000 }) }), process.env)
  */
@@ -42,7 +79,8 @@ export function parseEnv<S extends TObject> (schema: S, env: Record<string, stri
   }
   const problems = [...Value.Errors(schema, converted)].map((error) => {
     const name = error.path.replace(/^\//, '')
-    return `${name}: ${describe(error.schema, error.message)} (got ${JSON.stringify(error.value)})`
+    const got = error.schema.secret === true ? 'value not shown' : `got ${JSON.stringify(error.value)}`
+    return `${name}: ${describe(error.schema, error.message)} (${got})`
   })
   if (problems.length > 0) throw new ConfigError(problems)
   return converted as Static<S>
@@ -53,6 +91,7 @@ function isIntegerSchema (schema: TSchema | undefined): boolean {
 }
 
 function describe (schema: TSchema, message: string): string {
+  if (typeof schema.errorMessage === 'string') return schema.errorMessage
   const choices = (schema.anyOf as TSchema[] | undefined)?.map((s) => s.const as unknown)
   if (choices !== undefined && choices.every((c) => typeof c === 'string')) return `expected one of ${choices.join(', ')}`
   return message

@@ -1,11 +1,17 @@
 // Kubernetes probes for both services. Liveness looks at the process only, so a sidecar
 // outage never restarts a healthy app; readiness also asks the sidecar and the drain flag.
 import { Type } from '@sinclair/typebox'
-import type { FastifyInstance } from 'fastify'
-import { HttpError } from './http.js'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { defineHttpError, ERRORS_PLUGIN } from './http.js'
 import type { SidecarClient } from '../sidecar/index.js'
 
 export const HealthStatusSchema = Type.Object({ status: Type.String() })
+
+export const healthErrors = {
+  draining: defineHttpError('HEALTH_ERR_DRAINING', 503, 'Shutting down'),
+  sidecarUnavailable: defineHttpError<'HEALTH_ERR_SIDECAR_UNAVAILABLE', [{ cause: unknown }]>('HEALTH_ERR_SIDECAR_UNAVAILABLE', 503, 'Dapr sidecar is not ready')
+}
 
 export interface HealthOptions {
   sidecar: Pick<SidecarClient, 'healthzOutbound'>
@@ -18,12 +24,15 @@ export interface HealthOptions {
 const errorResponses = { 503: { $ref: 'ErrorResponse#' } }
 
 /**
- * Adds `GET /healthz` (200 while the process serves HTTP) and `GET /readyz` (200 when the
- * sidecar answers `/v1.0/healthz/outbound` and the app is not draining, else 503 with a code).
- * While draining, every answer also carries `Connection: close`.
- * Needs `installErrorHandlers` first (it registers the `ErrorResponse` schema).
+ * `GET /healthz` (200 while the process serves HTTP) and `GET /readyz` (200 when the sidecar
+ * answers `/v1.0/healthz/outbound` and the app is not draining, else 503 with a code).
+ * While draining, every answer of the app (not only the probes') carries `Connection: close`,
+ * which is why this plugin is not encapsulated.
+ * @example
+ * await app.register(errorHandling)
+ * await app.register(health, { sidecar, isDraining: () => draining, readyTimeoutMs: 900 })
  */
-export function registerHealthRoutes (app: FastifyInstance, options: HealthOptions): void {
+const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, options) => {
   // Fastify closes idle keep-alive sockets once, when close() starts; a socket whose request
   // was in flight then would stay open and hold close() until the grace delay kills us.
   app.addHook('onSend', async (_request, reply) => {
@@ -35,12 +44,14 @@ export function registerHealthRoutes (app: FastifyInstance, options: HealthOptio
   })
 
   app.get('/readyz', { schema: { response: { 200: HealthStatusSchema, ...errorResponses } } }, async () => {
-    if (options.isDraining()) throw new HttpError(503, 'HEALTH_ERR_DRAINING', 'Shutting down')
+    if (options.isDraining()) throw healthErrors.draining()
     try {
       await options.sidecar.healthzOutbound({ timeoutMs: options.readyTimeoutMs })
     } catch (err) {
-      throw new HttpError(503, 'HEALTH_ERR_SIDECAR_UNAVAILABLE', 'Dapr sidecar is not ready', { cause: err })
+      throw healthErrors.sidecarUnavailable({ cause: err })
     }
     return { status: 'ready' }
   })
 }
+
+export const health = fp(healthPlugin, { name: 'app-health', fastify: '5.x', dependencies: [ERRORS_PLUGIN] })

@@ -1,10 +1,13 @@
-// What both services' HTTP layers share: the one error shape, the error type routes throw,
-// the central error and not-found handlers, and the Fastify server options.
+// What both services' HTTP layers share: the one error shape, the one way to define the errors
+// routes throw, the error-handling plugin (error and not-found handlers, stalled bodies), and
+// the Fastify server options.
 import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyServerOptions } from 'fastify'
+import createError, { type FastifyErrorConstructor } from '@fastify/error'
+import type { FastifyBaseLogger, FastifyError, FastifyPluginAsync, FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
 import { lazySerializers, lazyValidators } from './lazy-compile.js'
 import { requestTrace } from './trace.js'
 
@@ -17,22 +20,38 @@ export const ErrorResponseSchema = Type.Object({
 export type ErrorResponse = Static<typeof ErrorResponseSchema>
 
 /**
- * An expected failure with a stable code; its message is safe to send to the client,
- * even for a 5xx (so never put a dependency's error text in it).
- * @example
- * throw new HttpError(404, 'ORDER_ERR_NOT_FOUND', 'Order 42 not found')
+ * Base of every expected failure a route throws: it has a stable `code` and a message that is
+ * safe to send to the client, even for a 5xx (so never put a dependency's error text in it).
+ * Never constructed itself: `defineHttpError` makes its subclasses. The error handler trusts
+ * the status and message of these errors only.
  */
-export class HttpError<C extends string = string> extends Error {
-  readonly statusCode: number
-  readonly code: C
-  constructor (statusCode: number, code: C, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'HttpError'
-    this.statusCode = statusCode
-    this.code = code
-  }
+export abstract class HttpError<C extends string = string> extends Error {
+  declare readonly statusCode: number
+  declare readonly code: C
 }
 
+/** A stable error code: `<AREA>_ERR_<WHAT>`, e.g. `ORDER_ERR_CONFLICT`. */
+export type ErrorCode = `${Uppercase<string>}_ERR_${Uppercase<string>}`
+
+const CODE = /^[A-Z][A-Z0-9]*_ERR_[A-Z0-9_]+$/
+
+/**
+ * Defines one HTTP error with `@fastify/error`: `message` is a `util.format` template whose
+ * `%s` take the call's arguments; a last argument `{ cause }` becomes the error's cause (logged,
+ * never sent). Instances are `HttpError`s. Callable with or without `new`.
+ * @example
+ * const NotFound = defineHttpError('ORDER_ERR_NOT_FOUND', 404, 'Order %s not found')
+ * throw NotFound('42') // { statusCode: 404, code: 'ORDER_ERR_NOT_FOUND', message: 'Order 42 not found' }
+ */
+export function defineHttpError<C extends ErrorCode, A extends unknown[] = []> (code: C, statusCode: number, message: string): FastifyErrorConstructor<{ code: C, statusCode: number }, A> & { prototype: HttpError<C> } {
+  if (!CODE.test(code)) throw new TypeError(`error code ${code} is not <AREA>_ERR_<WHAT>`)
+  if (!Number.isInteger(statusCode) || statusCode < 400 || statusCode > 599) throw new TypeError(`status of ${code} must be 4xx or 5xx, got ${statusCode}`)
+  // @fastify/error builds the prototype from Base.prototype without calling Base, so an
+  // abstract class works as the marker every one of our errors shares.
+  return createError<C, number, A>(code, message, statusCode, HttpError as unknown as ErrorConstructor) as FastifyErrorConstructor<{ code: C, statusCode: number }, A> & { prototype: HttpError<C> }
+}
+
+// Codes of the answers the shared handlers write themselves, outside any route.
 export const ERR_ROUTE_NOT_FOUND = 'APP_ERR_ROUTE_NOT_FOUND'
 export const ERR_INTERNAL = 'APP_ERR_INTERNAL'
 export const ERR_BAD_REQUEST = 'APP_ERR_BAD_REQUEST'
@@ -77,13 +96,25 @@ export function serverOptions (logger: FastifyBaseLogger | undefined): FastifySe
   }
 }
 
+export interface ErrorHandlingOptions {
+  /** How long a request body may stall between two chunks; default `BODY_IDLE_TIMEOUT_MS`. */
+  bodyIdleTimeoutMs?: number | undefined
+}
+
+/** Name other plugins list in `dependencies` when they use the `ErrorResponse#` schema. */
+export const ERRORS_PLUGIN = 'app-errors'
+
 /**
- * Installs the handlers that give every error the `{ statusCode, code, message }` shape:
- * validation → 400 `FST_ERR_VALIDATION`; Fastify's own 4xx (bad JSON 400, oversize 413, wrong
- * content type 415) keep their `FST_ERR_*` code; `HttpError` as thrown; anything else → 500
- * with a generic message, logged with its stack.
+ * Gives every error the `{ statusCode, code, message }` shape, for the whole app (it is not
+ * encapsulated): validation → 400 `FST_ERR_VALIDATION`; Fastify's own 4xx (bad JSON 400,
+ * oversize 413, wrong content type 415) keep their `FST_ERR_*` code; an `HttpError` as thrown;
+ * anything else → 500 with a generic message, logged with its stack. Registers the
+ * `ErrorResponse` schema routes refer to as `{ $ref: 'ErrorResponse#' }`.
+ * @example
+ * await app.register(errorHandling, { bodyIdleTimeoutMs: 10_000 })
  */
-export function installErrorHandlers (app: FastifyInstance, bodyIdleTimeoutMs = BODY_IDLE_TIMEOUT_MS): void {
+const errorHandlingPlugin: FastifyPluginAsync<ErrorHandlingOptions> = async (app, options) => {
+  const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? BODY_IDLE_TIMEOUT_MS
   app.addSchema(ErrorResponseSchema)
 
   // Close the connection of a request whose body stops arriving; restored once it is read.
@@ -124,6 +155,8 @@ export function installErrorHandlers (app: FastifyInstance, bodyIdleTimeoutMs = 
     })
   })
 }
+
+export const errorHandling = fp(errorHandlingPlugin, { name: ERRORS_PLUGIN, fastify: '5.x' })
 
 /** The answer the error handler gives for `err`; also what per-code metrics count. */
 export function toErrorResponse (err: FastifyError | HttpError): ErrorResponse {

@@ -2,7 +2,8 @@
 // and errors per operation, and the `GET /metrics` route, either on the app or on a port of its
 // own. Every app gets its own Registry (never prom-client's global one), so two apps in one
 // process (tests) never share or clash on a metric.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
 import { Counter, Histogram, type Registry } from 'prom-client'
 
 export const METRICS_PATH = '/metrics'
@@ -10,18 +11,26 @@ export const METRICS_PATH = '/metrics'
 /** Route label of requests that matched no route, so unknown URLs cannot grow the label set. */
 export const UNMATCHED_ROUTE = 'unmatched'
 
+export interface HttpMetricsOptions {
+  /** Where the histogram is registered and what `GET /metrics` serves. */
+  registry: Registry
+  /** Serve `GET /metrics` on this app (default true); false when a METRICS_PORT listener does. */
+  route?: boolean | undefined
+}
+
 /**
- * `http_request_duration_seconds{method, route, status_code}`, observed when each response
- * has been sent. `route` is the route pattern (`/orders/:orderId`), never the raw URL.
+ * `http_request_duration_seconds{method, route, status_code}` for every request of the app
+ * (not encapsulated), observed when each response has been sent, and `GET /metrics` unless
+ * `route` is false. `route` is the route pattern (`/orders/:orderId`), never the raw URL.
  * @example
- * registerHttpMetrics(app, registry)
+ * await app.register(httpMetrics, { registry, route: config.METRICS_PORT === undefined })
  */
-export function registerHttpMetrics (app: FastifyInstance, registry: Registry): void {
+const httpMetricsPlugin: FastifyPluginAsync<HttpMetricsOptions> = async (app, options) => {
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time from receiving a request to sending its response, by method, route pattern and status code',
     labelNames: ['method', 'route', 'status_code'] as const,
-    registers: [registry]
+    registers: [options.registry]
   })
   app.addHook('onResponse', async (request, reply) => {
     duration.observe({
@@ -30,13 +39,16 @@ export function registerHttpMetrics (app: FastifyInstance, registry: Registry): 
       status_code: String(reply.statusCode)
     }, reply.elapsedTime / 1000)
   })
+  if (options.route !== false) metricsRoute(app, options.registry)
 }
+
+export const httpMetrics = fp(httpMetricsPlugin, { name: 'app-metrics', fastify: '5.x' })
 
 /**
  * `GET /metrics` in the Prometheus text format. No token: it must stay reachable by the
  * scraper, so keep it off public listeners (see `buildMetricsApp`).
  */
-export function registerMetricsRoute (app: FastifyInstance, registry: Registry): void {
+function metricsRoute (app: FastifyInstance, registry: Registry): void {
   app.get(METRICS_PATH, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics())
   })
@@ -60,7 +72,7 @@ export function buildMetricsApp (options: MetricsAppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true
   })
-  registerMetricsRoute(app, options.registry)
+  metricsRoute(app, options.registry)
   return app
 }
 

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 // Only the Pool: undici's index also loads fetch, WebSocket, cache and mock (docs/benchmarks.md).
 import Pool from 'undici/lib/dispatcher/pool.js'
+import { DaprEnvSchema, daprEndpoint, parseEnv, type ConfigError, type DaprEnv } from '../shared/config.js'
 import {
   SidecarAbortError,
   SidecarAuthError,
@@ -21,7 +22,10 @@ export interface SidecarClientOptions {
   endpoint?: string | undefined
   /** Sent as `dapr-api-token`. Default: `env.DAPR_API_TOKEN`. */
   apiToken?: string | undefined
-  /** Where the defaults above are read from; default `process.env`. */
+  /**
+   * Where the defaults above are read from; default `process.env`. Read only when `endpoint`
+   * or `apiToken` is missing, then checked as a whole with the services' `DaprEnvSchema`.
+   */
   env?: Record<string, string | undefined> | undefined
   /** Milliseconds. Defaults: connect 2000, headers 10000, body 10000 (never undici's 300 s). */
   timeouts?: { connectMs?: number | undefined, headersMs?: number | undefined, bodyMs?: number | undefined } | undefined
@@ -109,9 +113,9 @@ export interface SidecarClient {
  * await sidecar.close()
  */
 export function createSidecarClient (options: SidecarClientOptions = {}): SidecarClient {
-  const env = options.env ?? process.env
+  const env = options.endpoint === undefined || options.apiToken === undefined ? daprEnv(options.env ?? process.env) : undefined
   const url = resolveEndpoint(options.endpoint, env)
-  const apiToken = options.apiToken ?? nonEmpty(env.DAPR_API_TOKEN)
+  const apiToken = options.apiToken ?? env?.DAPR_API_TOKEN
   const connectMs = positive('timeouts.connectMs', options.timeouts?.connectMs ?? 2000)
   const headersMs = positive('timeouts.headersMs', options.timeouts?.headersMs ?? 10_000)
   const bodyMs = positive('timeouts.bodyMs', options.timeouts?.bodyMs ?? 10_000)
@@ -217,18 +221,20 @@ async function waitFor (check: (ctx: CallContext) => Promise<void>, options: Wai
   }
 }
 
-function resolveEndpoint (explicit: string | undefined, env: Record<string, string | undefined>): URL {
-  const fromEnv = nonEmpty(env.DAPR_HTTP_ENDPOINT)
-  let raw = explicit ?? fromEnv
-  let source = explicit !== undefined ? 'endpoint' : 'DAPR_HTTP_ENDPOINT'
-  if (raw === undefined) {
-    const port = nonEmpty(env.DAPR_HTTP_PORT) ?? '3500'
-    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-      throw new SidecarOptionError(`DAPR_HTTP_PORT must be a port number (1-65535), got ${JSON.stringify(port)}`)
-    }
-    raw = `http://127.0.0.1:${port}`
-    source = 'DAPR_HTTP_PORT'
+/** The DAPR_* variables through the services' own schema; a problem is an option error. */
+function daprEnv (env: Record<string, string | undefined>): DaprEnv {
+  try {
+    return parseEnv(DaprEnvSchema, env)
+  } catch (err) {
+    // parseEnv throws nothing but ConfigError, one line per variable.
+    throw new SidecarOptionError((err as ConfigError).problems.join('; '))
   }
+}
+
+function resolveEndpoint (explicit: string | undefined, env: DaprEnv | undefined): URL {
+  // env is only undefined when both options were given.
+  const raw = explicit ?? daprEndpoint(env as DaprEnv)
+  const source = explicit !== undefined ? 'endpoint' : (env as DaprEnv).DAPR_HTTP_ENDPOINT !== undefined ? 'DAPR_HTTP_ENDPOINT' : 'DAPR_HTTP_PORT'
   let url: URL
   try {
     url = new URL(raw)
@@ -247,8 +253,4 @@ function resolveEndpoint (explicit: string | undefined, env: Record<string, stri
 function positive (name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) throw new SidecarOptionError(`${name} must be a positive integer, got ${value}`)
   return value
-}
-
-function nonEmpty (value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value
 }

@@ -30,10 +30,16 @@ export interface SidecarRequestInfo {
  */
 export class SidecarError extends Error {
   readonly code: SidecarErrorCode
-  constructor (code: SidecarErrorCode, message: string, options?: ErrorOptions) {
+  /** The HTTP method of the failed call; undefined only when no call was made (`SidecarOptionError`). */
+  readonly method: string | undefined
+  /** The daprd path of the failed call, without host or token; undefined as `method` is. */
+  readonly path: string | undefined
+  constructor (code: SidecarErrorCode, message: string, request?: SidecarRequestInfo, options?: ErrorOptions) {
     super(message, options)
     this.name = 'SidecarError'
     this.code = code
+    this.method = request?.method
+    this.path = request?.path
   }
 }
 
@@ -59,18 +65,17 @@ export class SidecarHttpError extends SidecarError {
   readonly errorCode: string | undefined
   readonly daprMessage: string
   readonly details: DaprErrorDetail[] | undefined
-  readonly method: string
-  readonly path: string
+  // Set by the base class; always present here, since daprd answered a call.
+  declare readonly method: string
+  declare readonly path: string
   constructor (init: SidecarHttpErrorInit, code: SidecarErrorCode = 'SIDECAR_ERR_HTTP') {
     const dapr = init.errorCode === undefined ? '' : ` (${init.errorCode})`
-    super(code, `Dapr sidecar responded ${init.statusCode} to ${init.method} ${init.path}${dapr}: ${init.daprMessage}`)
+    super(code, `Dapr sidecar responded ${init.statusCode} to ${init.method} ${init.path}${dapr}: ${init.daprMessage}`, { method: init.method, path: init.path })
     this.name = 'SidecarHttpError'
     this.statusCode = init.statusCode
     this.errorCode = init.errorCode
     this.daprMessage = init.daprMessage
     this.details = init.details
-    this.method = init.method
-    this.path = init.path
   }
 }
 
@@ -110,13 +115,9 @@ export class SidecarInvokeError extends SidecarHttpError {
  */
 export class SidecarAuthError extends SidecarError {
   readonly statusCode = 401
-  readonly method: string
-  readonly path: string
   constructor (info: SidecarRequestInfo) {
-    super('SIDECAR_ERR_AUTH', `Dapr sidecar rejected the API token on ${info.method} ${info.path}: check DAPR_API_TOKEN`)
+    super('SIDECAR_ERR_AUTH', `Dapr sidecar rejected the API token on ${info.method} ${info.path}: check DAPR_API_TOKEN`, info)
     this.name = 'SidecarAuthError'
-    this.method = info.method
-    this.path = info.path
   }
 }
 
@@ -126,13 +127,9 @@ export class SidecarAuthError extends SidecarError {
  * catch (err) { if (err instanceof SidecarNetworkError) log.warn({ err }, 'sidecar down') }
  */
 export class SidecarNetworkError extends SidecarError {
-  readonly method: string
-  readonly path: string
   constructor (info: SidecarRequestInfo, cause: unknown) {
-    super('SIDECAR_ERR_NETWORK', `Dapr sidecar unreachable on ${info.method} ${info.path}: ${describe(cause)}`, { cause })
+    super('SIDECAR_ERR_NETWORK', `Dapr sidecar unreachable on ${info.method} ${info.path}: ${describe(cause)}`, info, { cause })
     this.name = 'SidecarNetworkError'
-    this.method = info.method
-    this.path = info.path
   }
 }
 
@@ -142,13 +139,9 @@ export class SidecarNetworkError extends SidecarError {
  * catch (err) { if (err instanceof SidecarTimeoutError) metrics.timeouts.inc() }
  */
 export class SidecarTimeoutError extends SidecarError {
-  readonly method: string
-  readonly path: string
   constructor (info: SidecarRequestInfo, message: string, cause?: unknown) {
-    super('SIDECAR_ERR_TIMEOUT', `Dapr sidecar call ${info.method} ${info.path} timed out: ${message}`, { cause })
+    super('SIDECAR_ERR_TIMEOUT', `Dapr sidecar call ${info.method} ${info.path} timed out: ${message}`, info, { cause })
     this.name = 'SidecarTimeoutError'
-    this.method = info.method
-    this.path = info.path
   }
 }
 
@@ -160,7 +153,7 @@ export class SidecarTimeoutError extends SidecarError {
  */
 export class SidecarAbortError extends SidecarError {
   constructor (info: SidecarRequestInfo, cause?: unknown) {
-    super('SIDECAR_ERR_ABORTED', `Dapr sidecar call ${info.method} ${info.path} was aborted`, { cause })
+    super('SIDECAR_ERR_ABORTED', `Dapr sidecar call ${info.method} ${info.path} was aborted`, info, { cause })
     this.name = 'SidecarAbortError'
   }
 }
@@ -172,13 +165,9 @@ export class SidecarAbortError extends SidecarError {
  * catch (err) { if (err instanceof SidecarInvalidResponseError) log.error({ err }, 'sidecar version mismatch?') }
  */
 export class SidecarInvalidResponseError extends SidecarError {
-  readonly method: string
-  readonly path: string
   constructor (info: SidecarRequestInfo, problem: string) {
-    super('SIDECAR_ERR_INVALID_RESPONSE', `Dapr sidecar sent an invalid response to ${info.method} ${info.path}: ${problem}`)
+    super('SIDECAR_ERR_INVALID_RESPONSE', `Dapr sidecar sent an invalid response to ${info.method} ${info.path}: ${problem}`, info)
     this.name = 'SidecarInvalidResponseError'
-    this.method = info.method
-    this.path = info.path
   }
 }
 

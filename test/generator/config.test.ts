@@ -3,6 +3,7 @@ import { loadGeneratorConfig } from '../../src/generator/config.js'
 
 t.test('defaults: one order a second to nodeapp, forever, 8 attempts', async (t) => {
   t.same(loadGeneratorConfig({}), {
+    DAPR_HTTP_PORT: 3500,
     HOST: '0.0.0.0',
     PORT: 3001,
     LOG_LEVEL: 'info',
@@ -32,8 +33,8 @@ t.test('METRICS_PORT moves /metrics off the probe port', async (t) => {
 })
 
 t.test('all problems at once', async (t) => {
-  t.throws(() => loadGeneratorConfig({ GENERATOR_COUNT: '0', GENERATOR_CONCURRENCY: 'many', GENERATOR_MAX_ATTEMPTS: '0', GENERATOR_INTERVAL_MS: '-5' }), {
+  t.throws(() => loadGeneratorConfig({ GENERATOR_COUNT: '0', GENERATOR_CONCURRENCY: 'many', GENERATOR_MAX_ATTEMPTS: '0', GENERATOR_INTERVAL_MS: '-5', DAPR_HTTP_ENDPOINT: 'dapr:3500' }), {
     code: 'CONFIG_ERR_INVALID',
-    problems: [/^GENERATOR_INTERVAL_MS: /, /^GENERATOR_COUNT: /, /^GENERATOR_CONCURRENCY: /, /^GENERATOR_MAX_ATTEMPTS: /]
+    problems: [/^DAPR_HTTP_ENDPOINT: /, /^GENERATOR_INTERVAL_MS: /, /^GENERATOR_COUNT: /, /^GENERATOR_CONCURRENCY: /, /^GENERATOR_MAX_ATTEMPTS: /]
   })
 })

@@ -148,3 +148,22 @@ t.test('every state call carries the trace context it was given', async (t) => {
   t.same(seen.map((s) => `${s.op} ${s.key}`), ['save order-10', 'get order-10', 'save order'])
   t.ok(seen.every((s) => s.traceContext === trace))
 })
+
+t.test('digestOf is the digest earlier releases stored: any JSON value, the same bytes as the hand-written canonical form', async (t) => {
+  const fc = await import('fast-check')
+  const { createHash } = await import('node:crypto')
+  // The canonical JSON the service used before safe-stable-stringify; stored digests were made with it.
+  const before = (value: unknown): string => {
+    if (Array.isArray(value)) return `[${value.map(before).join(',')}]`
+    if (value !== null && typeof value === 'object') {
+      return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${before((value as Record<string, unknown>)[k])}`).join(',')}}`
+    }
+    return JSON.stringify(value)
+  }
+  fc.assert(fc.property(fc.jsonValue(), (value) => {
+    const parsed: unknown = JSON.parse(JSON.stringify(value))
+    return digestOf(parsed) === createHash('sha256').update(before(parsed)).digest('hex')
+  }), { numRuns: 2000 })
+  t.equal(digestOf({ orderId: '42' }), createHash('sha256').update('{"orderId":"42"}').digest('hex'))
+  t.throws(() => digestOf({ orderId: '1', n: 10n }), 'what JSON cannot carry is refused, not dropped')
+})

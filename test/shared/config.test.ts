@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Type } from '@sinclair/typebox'
-import { ConfigError, LogLevelSchema, parseEnv } from '../../src/shared/config.js'
+import { ConfigError, DaprEnvSchema, LogLevelSchema, daprEndpoint, parseEnv, sidecarOptions } from '../../src/shared/config.js'
 
 const Schema = Type.Object({
   PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 3000 }),
@@ -34,4 +34,29 @@ t.test('every problem is reported at once, with the variable and the value', asy
 
 t.test('range problems are reported too', async (t) => {
   t.throws(() => parseEnv(Schema, { PORT: '0' }), { code: 'CONFIG_ERR_INVALID', problems: ['PORT: Expected integer to be greater or equal to 1 (got 0)'] })
+})
+
+t.test('DaprEnvSchema: the sidecar variables with Dapr\'s defaults, checked like any other', async (t) => {
+  t.same(parseEnv(DaprEnvSchema, {}), { DAPR_HTTP_PORT: 3500 })
+  const full = parseEnv(DaprEnvSchema, { DAPR_HTTP_ENDPOINT: 'HTTPS://dapr.example:443/base', DAPR_HTTP_PORT: '3601', DAPR_API_TOKEN: 'tok' })
+  t.same(full, { DAPR_HTTP_ENDPOINT: 'HTTPS://dapr.example:443/base', DAPR_HTTP_PORT: 3601, DAPR_API_TOKEN: 'tok' })
+  t.equal(daprEndpoint(full), 'HTTPS://dapr.example:443/base')
+  t.equal(daprEndpoint(parseEnv(DaprEnvSchema, { DAPR_HTTP_PORT: '3601' })), 'http://127.0.0.1:3601')
+  t.same(sidecarOptions(full), { endpoint: 'HTTPS://dapr.example:443/base', apiToken: 'tok', env: {} })
+  t.same(sidecarOptions(parseEnv(DaprEnvSchema, {})), { endpoint: 'http://127.0.0.1:3500', apiToken: undefined, env: {} })
+})
+
+t.test('DaprEnvSchema problems say what is expected; a bad token is never quoted', async (t) => {
+  const bad = { DAPR_HTTP_ENDPOINT: 'localhost:3500', DAPR_HTTP_PORT: '0', DAPR_API_TOKEN: 'sec\nret' }
+  t.throws(() => parseEnv(DaprEnvSchema, bad), {
+    code: 'CONFIG_ERR_INVALID',
+    problems: [
+      'DAPR_HTTP_ENDPOINT: must be an http(s) URL such as http://127.0.0.1:3500, without query, fragment or credentials (got "localhost:3500")',
+      'DAPR_HTTP_PORT: must be a port number (1-65535) (got 0)',
+      'DAPR_API_TOKEN: must be one line (value not shown)'
+    ]
+  })
+  for (const endpoint of ['ftp://x', 'http://u:p@h', 'http://h/?a=1', 'http://h/#x', 'http://h /']) {
+    t.throws(() => parseEnv(DaprEnvSchema, { DAPR_HTTP_ENDPOINT: endpoint }), { code: 'CONFIG_ERR_INVALID' }, endpoint)
+  }
 })

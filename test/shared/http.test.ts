@@ -1,25 +1,43 @@
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
-import { ERR_INTERNAL, ERR_ROUTE_NOT_FOUND, HttpError, answerClientError, installErrorHandlers, serverOptions } from '../../src/shared/http.js'
+import { ERR_INTERNAL, ERR_ROUTE_NOT_FOUND, HttpError, answerClientError, defineHttpError, errorHandling, serverOptions } from '../../src/shared/http.js'
 import { captureLogs } from '../helpers/log-capture.js'
 
-function build (t: Test) {
+async function build (t: Test) {
   const logs = captureLogs('info')
   const app = Fastify(serverOptions(logs.logger))
   t.teardown(() => app.close())
-  installErrorHandlers(app)
+  await app.register(errorHandling)
   return { app, logs }
 }
 
-t.test('HttpError keeps status, code, message and cause', async (t) => {
+const TeaError = defineHttpError<'TEA_ERR_TEAPOT', [string, { cause: unknown }]>('TEA_ERR_TEAPOT', 418, 'short and %s')
+const DownError = defineHttpError('X_ERR_DOWN', 503, 'down, retry')
+
+t.test('defineHttpError: status, code, formatted message and cause; an HttpError with or without new', async (t) => {
   const cause = new Error('x')
-  const err = new HttpError(418, 'TEA_ERR', 'short and stout', { cause })
-  t.match(err, { name: 'HttpError', statusCode: 418, code: 'TEA_ERR', message: 'short and stout', cause })
+  const err = TeaError('stout', { cause })
+  t.match(err, { statusCode: 418, code: 'TEA_ERR_TEAPOT', message: 'short and stout', cause })
+  t.ok(err instanceof HttpError)
+  t.ok(err instanceof Error)
+  t.ok(err instanceof TeaError)
+  t.notOk(err instanceof DownError, 'each definition is its own class')
+  t.ok(new DownError() instanceof HttpError)
+  t.notOk(Object.assign(new Error('look-alike'), { statusCode: 418, code: 'TEA_ERR_TEAPOT' }) instanceof HttpError)
+})
+
+t.test('defineHttpError refuses codes outside <AREA>_ERR_<WHAT> and statuses that are not errors', async (t) => {
+  t.throws(() => defineHttpError('NOT_FOUND' as never, 404, 'x'), /not <AREA>_ERR_<WHAT>/)
+  t.throws(() => defineHttpError('order_err_x' as never, 404, 'x'), /not <AREA>_ERR_<WHAT>/)
+  t.throws(() => defineHttpError('A_ERR_OK', 200, 'x'), /must be 4xx or 5xx/)
+  t.throws(() => defineHttpError('A_ERR_ODD', 600, 'x'), /must be 4xx or 5xx/)
+  t.throws(() => defineHttpError('A_ERR_ODD', 404.5, 'x'), /must be 4xx or 5xx/)
 })
 
 t.test('every error has the { statusCode, code, message } shape', async (t) => {
-  const { app, logs } = build(t)
-  app.get('/http', async () => { throw new HttpError(503, 'X_ERR_DOWN', 'down, retry') })
+  const { app, logs } = await build(t)
+  app.get('/http', async () => { throw DownError() })
+  app.get('/look-alike', async () => { throw Object.assign(new Error('looks like ours'), { statusCode: 404, code: 'X_ERR_NOPE' }) })
   app.get('/boom', async () => { throw new Error('secret internals') })
   app.get('/dependency-status', async () => { throw Object.assign(new Error('sidecar said 400'), { statusCode: 400, code: 'SIDECAR_ERR_HTTP' }) })
   app.get('/fastify-5xx', async () => { throw Object.assign(new Error('fst'), { statusCode: 500, code: 'FST_ERR_SOMETHING' }) })
@@ -28,7 +46,7 @@ t.test('every error has the { statusCode, code, message } shape', async (t) => {
 
   t.same((await app.inject('/http')).json(), { statusCode: 503, code: 'X_ERR_DOWN', message: 'down, retry' })
   const generic = { statusCode: 500, code: ERR_INTERNAL, message: 'Internal Server Error' }
-  for (const url of ['/boom', '/dependency-status', '/fastify-5xx', '/fastify-nostatus']) t.same((await app.inject(url)).json(), generic, url)
+  for (const url of ['/boom', '/dependency-status', '/fastify-5xx', '/fastify-nostatus', '/look-alike']) t.same((await app.inject(url)).json(), generic, url)
   t.match((await app.inject({ method: 'POST', url: '/v', payload: {} })).json(), { statusCode: 400, code: 'FST_ERR_VALIDATION' })
   t.match((await app.inject({ method: 'POST', url: '/v', payload: '{', headers: { 'content-type': 'application/json' } })).json(), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' })
   t.same((await app.inject('/missing')).json(), { statusCode: 404, code: ERR_ROUTE_NOT_FOUND, message: 'Route GET /missing not found' })
@@ -48,7 +66,7 @@ t.test('server options: explicit timeouts, no logger unless given, no type coerc
 })
 
 t.test('every request log line carries a UUID reqId and the trace id of the request', async (t) => {
-  const { app, logs } = build(t)
+  const { app, logs } = await build(t)
   app.get('/work', async (request) => { request.log.info('working'); return {} })
   const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
   await app.inject({ url: '/work', headers: { traceparent } })
@@ -66,7 +84,7 @@ t.test('every request log line carries a UUID reqId and the trace id of the requ
 t.test('a request body that stalls is cut off; one that arrives is served, on the same kind of socket', async (t) => {
   const { connect } = await import('node:net')
   const app = Fastify(serverOptions(undefined))
-  installErrorHandlers(app, 200)
+  await app.register(errorHandling, { bodyIdleTimeoutMs: 200 })
   app.post('/x', async () => ({ ok: true }))
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
-import { buildMetricsApp, createSidecarMetrics, registerHttpMetrics, registerMetricsRoute, UNMATCHED_ROUTE } from '../../src/shared/metrics.js'
+import { buildMetricsApp, createSidecarMetrics, httpMetrics, UNMATCHED_ROUTE } from '../../src/shared/metrics.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { sampleValue } from '../helpers/prom-text.js'
 
@@ -9,8 +9,7 @@ t.test('request durations by method, route pattern and status; unknown URLs shar
   const registry = new Registry()
   const app = Fastify()
   t.teardown(() => app.close())
-  registerHttpMetrics(app, registry)
-  registerMetricsRoute(app, registry)
+  await app.register(httpMetrics, { registry })
   app.get('/orders/:id', async (request, reply) => reply.code((request.params as { id: string }).id === 'x' ? 404 : 200).send({}))
   await app.inject('/orders/1')
   await app.inject('/orders/2')
@@ -28,6 +27,17 @@ t.test('request durations by method, route pattern and status; unknown URLs shar
   t.equal(count(UNMATCHED_ROUTE, '404'), 2)
   t.notMatch(text, /no\/such\/path/, 'raw URLs never become labels')
   t.equal(sampleValue(text, 'http_request_duration_seconds_bucket', { route: '/orders/:id', status_code: '200', le: '+Inf' }), 2)
+})
+
+t.test('route: false observes requests but leaves /metrics to another listener', async (t) => {
+  const registry = new Registry()
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(httpMetrics, { registry, route: false })
+  app.get('/x', async () => ({}))
+  t.equal((await app.inject('/metrics')).statusCode, 404)
+  await app.inject('/x')
+  t.equal(sampleValue(await registry.metrics(), 'http_request_duration_seconds_count', { method: 'GET', route: '/x', status_code: '200' }), 1)
 })
 
 t.test('a metrics app serves only /metrics and logs no scrapes', async (t) => {

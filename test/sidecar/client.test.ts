@@ -26,18 +26,36 @@ t.test('the endpoint comes from options, then DAPR_HTTP_ENDPOINT, then DAPR_HTTP
   const fromProcess = createSidecarClient()
   t.match(fromProcess.endpoint, /^http/)
   await fromProcess.close()
+  // Both given: the environment is not read, so a broken variable there cannot matter.
+  const explicit = createSidecarClient({ endpoint: 'http://h:1', apiToken: 't', env: { DAPR_HTTP_PORT: 'broken' } })
+  t.equal(explicit.endpoint, 'http://h:1')
+  await explicit.close()
+})
+
+t.test('the environment is read through the shared DaprEnvSchema: the services check the same rules', async (t) => {
+  const { DaprEnvSchema, parseEnv, daprEndpoint } = await import('../../src/shared/config.js')
+  for (const env of [{}, { DAPR_HTTP_PORT: '3601' }, { DAPR_HTTP_ENDPOINT: 'https://dapr.example/base' }]) {
+    const client = createSidecarClient({ env })
+    t.equal(client.endpoint, daprEndpoint(parseEnv(DaprEnvSchema, env)).replace(/\/+$/, ''), JSON.stringify(env))
+    await client.close()
+  }
 })
 
 t.test('bad options fail at construction with a message that says what to fix', async (t) => {
   const bad: Array<[Parameters<typeof createSidecarClient>[0], RegExp]> = [
     [{ endpoint: 'localhost:3500', env: {} }, /endpoint must be an http\(s\) URL/],
     [{ endpoint: 'not a url', env: {} }, /endpoint must be an http\(s\) URL/],
-    [{ env: { DAPR_HTTP_ENDPOINT: 'ftp://x' } }, /DAPR_HTTP_ENDPOINT must be an http\(s\) URL/],
+    [{ env: { DAPR_HTTP_ENDPOINT: 'ftp://x' } }, /DAPR_HTTP_ENDPOINT: must be an http\(s\) URL/],
+    [{ env: { DAPR_HTTP_ENDPOINT: 'http://u:p@h:1' } }, /DAPR_HTTP_ENDPOINT: .*without query, fragment or credentials/],
+    [{ env: { DAPR_HTTP_ENDPOINT: 'http://[::1' } }, /^DAPR_HTTP_ENDPOINT must be an http\(s\) URL/],
+    [{ endpoint: 'http://h:1', env: { DAPR_API_TOKEN: 'a\rb' } }, /^DAPR_API_TOKEN: must be one line \(value not shown\)$/],
+    [{ env: { DAPR_HTTP_PORT: 'abc', DAPR_HTTP_ENDPOINT: 'x' } }, /^DAPR_HTTP_ENDPOINT: .*; DAPR_HTTP_PORT: must be a port number/],
     [{ endpoint: 'http://u:p@h:1', env: {} }, /must not carry a query, fragment or credentials/],
     [{ endpoint: 'http://h:1/?a=1', env: {} }, /must not carry/],
-    [{ env: { DAPR_HTTP_PORT: 'abc' } }, /DAPR_HTTP_PORT must be a port number/],
-    [{ env: { DAPR_HTTP_PORT: '70000' } }, /DAPR_HTTP_PORT must be a port number/],
-    [{ env: { DAPR_HTTP_PORT: '0' } }, /DAPR_HTTP_PORT must be a port number/],
+    [{ env: { DAPR_HTTP_PORT: 'abc' } }, /DAPR_HTTP_PORT: must be a port number \(1-65535\) \(got "abc"\)/],
+    [{ env: { DAPR_HTTP_PORT: '70000' } }, /DAPR_HTTP_PORT: must be a port number/],
+    [{ env: { DAPR_HTTP_PORT: '0' } }, /DAPR_HTTP_PORT: must be a port number/],
+    [{ env: { DAPR_HTTP_PORT: '3500.5' } }, /DAPR_HTTP_PORT: must be a port number/],
     [{ env: {}, timeouts: { connectMs: 0 } }, /timeouts.connectMs must be a positive integer/],
     [{ env: {}, timeouts: { headersMs: 1.5 } }, /timeouts.headersMs/],
     [{ env: {}, timeouts: { bodyMs: -1 } }, /timeouts.bodyMs/],

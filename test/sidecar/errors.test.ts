@@ -36,6 +36,9 @@ t.test('every class carries its code and name and is a SidecarError', async (t) 
     t.ok(err instanceof Error, name)
     t.equal(err.code, code)
     t.equal(err.name, name)
+    // method and path live on the base class: every error of a call names it the same way.
+    if (err instanceof SidecarOptionError) t.same([err.method, err.path], [undefined, undefined], 'no call was made')
+    else t.same([err.method, err.path], [info.method, info.path], `${name} names the call`)
   }
 })
 

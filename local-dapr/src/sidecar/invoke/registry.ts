@@ -30,6 +30,11 @@ export class RegistryError extends Error {
 /** Creates the directory if missing (0700), then refuses it unless this user owns it and nobody else can write to it. */
 export async function ensurePrivateDir (dir: string, uid = process.getuid?.()): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
+  await checkPrivateDir(dir, uid)
+}
+
+/** Refuses the directory unless it is a real directory this user owns and nobody else can write to. */
+export async function checkPrivateDir (dir: string, uid = process.getuid?.()): Promise<void> {
   const st = await lstat(dir)
   if (!st.isDirectory()) throw new RegistryError(`name-resolution directory ${dir} is not a directory (a link?); remove it or set LOCAL_DAPR_REGISTRY_DIR`)
   if (uid !== undefined && st.uid !== uid) throw new RegistryError(`name-resolution directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}); another user may have planted it: remove it or set LOCAL_DAPR_REGISTRY_DIR`)
@@ -117,12 +122,13 @@ export function createRegistry (dir = DEFAULT_REGISTRY_DIR, uid = process.getuid
     async lookup (appId, namespace) {
       let names: string[]
       try {
-        if (!checked) await ensurePrivateDir(dir, uid)
-        checked = true
         names = await readdir(dir)
       } catch {
         return undefined
       }
+      // A lookup never creates the directory, but never trusts one it did not check either.
+      if (!checked) await checkPrivateDir(dir, uid)
+      checked = true
       const prefix = encodeURIComponent(appId) + '.'
       const candidates: RegistryEntry[] = []
       for (const name of names) {

@@ -1,9 +1,9 @@
 import t from 'tap'
-import { mkdtemp, readdir, writeFile, rm } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { accepts, createRegistry, DEFAULT_REGISTRY_DIR, defaultRegistryDir, isAlive, type RegistryEntry } from '../../../src/sidecar/invoke/registry.js'
+import { accepts, createRegistry, DEFAULT_REGISTRY_DIR, defaultRegistryDir, ensurePrivateDir, isAlive, RegistryError, type RegistryEntry } from '../../../src/sidecar/invoke/registry.js'
 
 async function listening (t: { teardown (fn: () => unknown): void }): Promise<number> {
   const s = createServer((c) => c.destroy())
@@ -54,4 +54,49 @@ t.test('register, lookup, unregister', async (t) => {
   await reg.unregister(e2)
   await reg.unregister(refused)
   t.equal(await reg.lookup('B', 'default'), undefined)
+})
+
+t.test('a shared host: the directory must be this user\'s, private to writes, and a real directory', async (t) => {
+  const base = await mkdtemp(join(tmpdir(), 'registry-owner-'))
+  t.teardown(() => rm(base, { recursive: true, force: true }))
+  const me = process.getuid?.() as number
+  const fresh = join(base, 'fresh')
+  await ensurePrivateDir(fresh, me)
+  const e: RegistryEntry = { appId: 'nodeapp', namespace: 'default', pid: process.pid, httpPort: 1, internalAddress: `127.0.0.1:${await listening(t)}`, secret: 'mine' }
+  await createRegistry(fresh, me).register(e)
+  t.equal((await createRegistry(fresh, me).lookup('nodeapp', 'default'))?.secret, 'mine', 'a directory made by this user works')
+
+  // Someone else made the directory first (simulated: the directory's owner is not the uid the registry runs as).
+  const planted = createRegistry(fresh, me + 4242)
+  await t.rejects(planted.register(e), { code: 'LOCAL_DAPR_ERR_REGISTRY', message: /belongs to uid \d+, not to you/ })
+  await t.rejects(planted.lookup('nodeapp', 'default'), RegistryError, 'a lookup does not trust it either')
+
+  const open = join(base, 'open')
+  await mkdir(open)
+  await chmod(open, 0o777)
+  await t.rejects(createRegistry(open, me).register(e), { message: /has mode 777; other users could plant entries/ })
+  await chmod(open, 0o755)
+  await t.resolves(createRegistry(open, me).register(e), 'readable by others is fine: entry files are 0600')
+
+  const link = join(base, 'link')
+  await symlink(fresh, link)
+  await t.rejects(createRegistry(link, me).register(e), { message: /is not a directory \(a link\?\)/ })
+})
+
+t.test('entries from files this user does not own are never read', { skip: process.getuid?.() !== 0 && 'chown to another user needs root (CI runs as root)' }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'registry-plant-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const reg = createRegistry(dir)
+  const thief: RegistryEntry = { appId: 'nodeapp', namespace: 'default', pid: process.pid, httpPort: 1, internalAddress: `127.0.0.1:${await listening(t)}`, secret: 'thief' }
+  const file = join(dir, 'nodeapp.default.1.planted.json')
+  await writeFile(file, JSON.stringify(thief))
+  await chown(file, 4242, 4242)
+  t.equal(await reg.lookup('nodeapp', 'default'), undefined, 'another user\'s entry is no destination')
+  await symlink(file, join(dir, 'nodeapp.default.2.link.json'))
+  t.equal(await reg.lookup('nodeapp', 'default'), undefined, 'nor is a link to it')
+  const real: RegistryEntry = { ...thief, secret: 'real' }
+  await reg.register(real)
+  for (let i = 0; i < 3; i++) t.equal((await reg.lookup('nodeapp', 'default'))?.secret, 'real', 'every call goes to the real app')
+  await writeFile(join(dir, 'nodeapp.default.3.null.json'), 'null')
+  t.equal((await reg.lookup('nodeapp', 'default'))?.secret, 'real', 'a file that is not an entry is skipped')
 })
