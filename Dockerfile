@@ -2,9 +2,11 @@
 # One image recipe for both services; the build arg picks which one the image runs:
 #   docker buildx build --build-arg SERVICE=order     -t <registry>/orders-on-dapr/order:0.1.0 .
 #   docker buildx build --build-arg SERVICE=generator -t <registry>/orders-on-dapr/generator:0.1.0 .
-# Every stage uses the same pinned Node 24 tag; bump it deliberately (add @sha256:<digest> to pin harder).
+# Every stage uses the same pinned Node 24 tag: 24.21.0, the newest Node 24 release when this was
+# written (published 2026-09-10; it includes the January and March 2026 security releases). Bump it
+# deliberately, and scripts/validate-deploy's NODE_24_FLOOR with it (add @sha256:<digest> to pin harder).
 
-FROM node:24.11.1-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
@@ -14,7 +16,7 @@ COPY scripts/build.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
-FROM node:24.11.1-bookworm-slim AS runtime
+FROM node:24.21.0-bookworm-slim AS runtime
 ARG SERVICE=order
 ENV NODE_ENV=production
 WORKDIR /app
@@ -33,7 +35,8 @@ RUN test -f "dist/${SERVICE}/main.js" && test -f "dist/${SERVICE}/server.js" && 
 # Files stay root-owned and read-only for the runtime user; the pods also mount the root
 # filesystem read-only. Numeric so kubelet can check runAsNonRoot; matches runAsUser in manifests/.
 USER 1000:1000
-EXPOSE 3000 3001
+# 8080 public (order), 3001 (generator), 9464 metrics; the order service's app channel 3000 is loopback only.
+EXPOSE 8080 3001 9464
 # No --enable-source-maps: it reads and parses the bundle's 1.5 MB map at every start (+8 %
 # CPU). Stacks keep function names (keepNames); to map them to src/, set
 # NODE_OPTIONS=--enable-source-maps on the container (the map ships next to the bundle).

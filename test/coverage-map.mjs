@@ -5,5 +5,7 @@
 export default function coverageMap (testFile) {
   const file = testFile.replace(/\\/g, '/')
   if (/(^|\/)(e2e|conformance|reliability|manifests|layout)\//.test(file)) return null
+  // test/scripts/x.test.ts covers scripts/x.ts (the deploy validator's modules).
+  if (/(^|\/)test\/scripts\//.test(file)) return file.replace(/(^|\/)test\/scripts\//, '$1scripts/').replace(/\.test\.ts$/, '.ts')
   return file.replace(/(^|\/)test\//, '$1src/').replace(/\.test\.ts$/, '.ts')
 }

@@ -183,7 +183,7 @@ t.test('in process: importing it as the entry script starts it', async (t) => {
 
 t.test('reportSummary: info and 0 when all were delivered, error and 1 otherwise', async (t) => {
   const logs = captureLogs('info')
-  const clean = { sent: 1, delivered: 1, failed: 0, retried: 0, p50LatencyMs: 3, p99LatencyMs: 3, deliveredIds: ['1'], givenUp: [], stoppedBy: 'count' as const }
+  const clean = { sent: 1, delivered: 1, failed: 0, retried: 0, pauses: 0, p50LatencyMs: 3, p99LatencyMs: 3, givenUp: [], unacknowledged: [], stoppedBy: 'count' as const }
   t.equal(reportSummary(logs.logger, clean), 0)
   t.equal(reportSummary(logs.logger, { ...clean, delivered: 0, sent: 0, stoppedBy: 'fatal', fatal: 'could not reserve order ids: x' }), 1)
   t.match(logs.lines, [

@@ -1,20 +1,21 @@
 // Every check proves it catches what it claims: each case breaks one thing in a copy of the
 // rendered, committed tree and expects that check's code with a matching message. The clean
 // tree has no issues at all (render.test.ts), so every issue below comes from the mutation.
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
 import {
   kubectlStatus,
   loadBundle,
-  parseCodes,
   parseYamlDocs,
   repoRoot,
   validateBundle,
   type CheckCode,
   type DeployBundle,
   type Json
-} from '../../scripts/validate-deploy.js'
+} from '../../scripts/validate-deploy/index.js'
+import { parseCodes } from '../../scripts/validate-deploy/dapr.js'
+import { loadFixture } from '../../scripts/validate-deploy/fixture.js'
 
 type Mutate = (b: DeployBundle) => void
 type Case = [name: string, code: CheckCode, mutate: Mutate, message: RegExp]
@@ -107,7 +108,7 @@ const cases: Case[] = [
   ['target without circuit breaker', 'DAPR_RESILIENCY_REF', (b) => { delete obj(b, 'Resiliency', 'resiliency').spec.targets.components.statestore.outbound.circuitBreaker }, /components\.statestore\.outbound has no circuitBreaker/],
 
   // Dapr annotations
-  ['misspelled annotation', 'DAPR_ANNOTATION_KEY', (b) => { ann(b, 'nodeapp')['dapr.io/app-prot'] = 'http' }, /dapr\.io\/app-prot is not a Dapr annotation/],
+  ['misspelled annotation', 'DAPR_ANNOTATION_KEY', (b) => { ann(b, 'nodeapp')['dapr.io/app-prot'] = 'http' }, /dapr\.io\/app-prot is not a Dapr 1\.18\.3 annotation/],
   ['annotation as a number', 'DAPR_ANNOTATION_VALUE', (b) => { ann(b, 'generator')['dapr.io/app-port'] = 3001 }, /dapr\.io\/app-port must be a string/],
   ['no API token', 'DAPR_ANNOTATION_REQUIRED', (b) => { delete ann(b, 'nodeapp')['dapr.io/api-token-secret'] }, /api-token-secret is missing/],
   ['placement address set', 'DAPR_ANNOTATION_REQUIRED', (b) => { ann(b, 'nodeapp')['dapr.io/placement-host-address'] = 'dapr-placement-server:50005' }, /placement-host-address/],
@@ -141,7 +142,10 @@ const cases: Case[] = [
   ['no registry (images block missed it)', 'IMAGE_PINNED', (b) => { ctr(b, 'generator').image = 'orders-on-dapr/generator' }, /has no registry host/],
   ['images block matching nothing', 'IMAGE_PINNED', (b) => { b.kustomization.images[1].name = 'orders-on-dapr/gen' }, /images orders-on-dapr\/gen matches no container/],
   ['PORT differs from app-port', 'WORKLOAD_ENV', (b) => { env(b, 'nodeapp', 'PORT').value = '3001' }, /PORT 3001 differs from dapr\.io\/app-port 3000/],
-  ['listening on localhost', 'WORKLOAD_ENV', (b) => { env(b, 'generator', 'HOST').value = '127.0.0.1' }, /HOST must be 0\.0\.0\.0/],
+  ['app channel on every interface', 'WORKLOAD_ENV', (b) => { env(b, 'nodeapp', 'HOST').value = '0.0.0.0' }, /HOST 0\.0\.0\.0: the Dapr app channel must listen on 127\.0\.0\.1/],
+  ['no explicit HOST', 'WORKLOAD_ENV', (b) => { const c = ctr(b, 'generator'); c.env = c.env.filter((e: Json) => e.name !== 'HOST') }, /HOST must be set explicitly/],
+  ['public key from the app token', 'WORKLOAD_ENV', (b) => { env(b, 'nodeapp', 'PUBLIC_API_KEY').valueFrom.secretKeyRef.name = 'app-api-token' }, /PUBLIC_API_KEY reads Secret app-api-token, a Dapr token/],
+  ['public listener on loopback', 'WORKLOAD_ENV', (b) => { env(b, 'nodeapp', 'PUBLIC_HOST').value = '127.0.0.1' }, /PUBLIC_HOST must be 0\.0\.0\.0/],
   ['target app id unknown', 'WORKLOAD_ENV', (b) => { env(b, 'generator', 'TARGET_APP_ID').value = 'orders' }, /TARGET_APP_ID orders is not a deployed app id/],
   ['no APP_API_TOKEN on the callee', 'WORKLOAD_ENV', (b) => { const c = ctr(b, 'nodeapp'); c.env = c.env.filter((e: Json) => e.name !== 'APP_API_TOKEN') }, /APP_API_TOKEN must come from/],
   ['DAPR_API_TOKEN from the wrong key', 'WORKLOAD_ENV', (b) => { env(b, 'generator', 'DAPR_API_TOKEN').valueFrom.secretKeyRef.key = 'value' }, /DAPR_API_TOKEN must come from/],
@@ -154,7 +158,7 @@ const cases: Case[] = [
   ['in-tree load balancer', 'SERVICE_NLB', (b) => { delete svc(b).spec.loadBalancerClass }, /loadBalancerClass/],
   ['a Service named like the Dapr one', 'SERVICE_NLB', (b) => { b.rendered.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'generator-dapr', namespace: 'orders' }, spec: { selector: { 'app.kubernetes.io/name': 'generator' }, ports: [{ port: 80 }] } }) }, /operator owns/],
   ['a second load balancer', 'SERVICE_NLB', (b) => { const s = structuredClone(svc(b)); s.metadata.name = 'generator-public'; s.spec.selector['app.kubernetes.io/name'] = 'generator'; b.rendered.push(s) }, /exactly one LoadBalancer Service, found 2/],
-  ['NLB to the wrong port', 'SERVICE_NLB', (b) => { ctr(b, 'nodeapp').ports.push({ name: 'other', containerPort: 8080 }); svc(b).spec.ports[0].targetPort = 'other' }, /targetPort other is not the app port/],
+  ['NLB to the wrong port', 'SERVICE_NLB', (b) => { ctr(b, 'nodeapp').ports.push({ name: 'other', containerPort: 8081 }); svc(b).spec.ports[0].targetPort = 'other' }, /targetPort other is not the app's PUBLIC_PORT/],
   ['HPA on pod CPU', 'PDB_HPA', (b) => { const m = obj(b, 'HorizontalPodAutoscaler', 'nodeapp').spec.metrics[0]; m.type = 'Resource'; m.resource = { name: 'cpu', target: m.containerResource.target }; delete m.containerResource }, /ContainerResource cpu only/],
   ['HPA on a missing container', 'PDB_HPA', (b) => { obj(b, 'HorizontalPodAutoscaler', 'nodeapp').spec.metrics[0].containerResource.container = 'app' }, /measures container app/],
   ['replicas fight the HPA', 'PDB_HPA', (b) => { dep(b, 'nodeapp').spec.replicas = 2 }, /HPA owns the count/],
@@ -165,9 +169,10 @@ const cases: Case[] = [
   ['50002 open against the ACL direction', 'NETPOL', (b) => { netpol(b, 'generator-ingress').ingress.push({ from: [{ podSelector: { matchLabels: { 'dapr.io/app-id': 'nodeapp' } } }], ports: [{ port: 50002, protocol: 'TCP' }] }) }, /50002 is open to nodeapp, which the ACL does not let call generator/],
   ['caller egress closed', 'NETPOL', (b) => { b.rendered = b.rendered.filter((o) => o.metadata?.name !== 'generator-egress-invoke') }, /egress to nodeapp's daprd on 50002 is closed/],
   ['no metrics scraping', 'NETPOL', (b) => { netpol(b, 'generator-ingress').ingress = [] }, /Prometheus/],
-  ['NLB cannot reach the app', 'NETPOL', (b) => { netpol(b, 'nodeapp-ingress').ingress[1].ports[0].port = 3001 }, /the NLB .* cannot reach the app port 3000/],
-  ['app port open to the internet', 'NETPOL', (b) => { netpol(b, 'nodeapp-ingress').ingress[1].from[0].ipBlock.cidr = '0.0.0.0/0' }, /open to addresses outside the VPC/],
-  ['generator app port open', 'NETPOL', (b) => { netpol(b, 'generator-ingress').ingress.push({ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ port: 3001, protocol: 'TCP' }] }) }, /no load balancer fronts it/],
+  ['NLB cannot reach the public port', 'NETPOL', (b) => { netpol(b, 'nodeapp-ingress').ingress[1].ports[0].port = 8081 }, /public subnet 10\.0\.0\.0\/19 cannot reach the public port 8080/],
+  ['public port open to the VPC', 'NETPOL', (b) => { netpol(b, 'nodeapp-ingress').ingress[1].from[0].ipBlock.cidr = '10.0.0.0/16' }, /open to 10\.0\.0\.0\/16, outside the NLB's public subnets/],
+  ['ipBlock outside the VPC', 'NETPOL', (b) => { netpol(b, 'nodeapp-ingress').ingress[1].from[0].ipBlock.cidr = '0.0.0.0/0' }, /ipBlock 0\.0\.0\.0\/0 is not inside the VPC/],
+  ['generator app port open', 'NETPOL', (b) => { netpol(b, 'generator-ingress').ingress.push({ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ port: 3001, protocol: 'TCP' }] }) }, /app channel 3001 is open/],
   ['no cache egress', 'NETPOL', (b) => { netpol(b, 'dapr-egress').egress.splice(2, 1) }, /no egress to the cache on 6379/],
   ['no DNS', 'NETPOL', (b) => { netpol(b, 'dapr-egress').egress.shift() }, /no DNS egress/],
   ['no Sentry', 'NETPOL', (b) => { netpol(b, 'dapr-egress').egress[1].ports.shift() }, /dapr-system on 50001/],
@@ -177,7 +182,7 @@ const cases: Case[] = [
   ['scraped on another path', 'METRICS', (b) => { ann(b, 'nodeapp')['prometheus.io/path'] = '/' }, /prometheus\.io\/path \/ is not \/metrics/],
   ['scrape port not declared', 'METRICS', (b) => { ctr(b, 'nodeapp').ports.pop() }, /prometheus\.io\/port 9464 is not a declared containerPort/],
   ['METRICS_PORT differs from the scrape port', 'METRICS', (b) => { env(b, 'generator', 'METRICS_PORT').value = '9465' }, /METRICS_PORT 9465 differs from prometheus\.io\/port 9464/],
-  ['metrics on the app port', 'METRICS', (b) => { ann(b, 'nodeapp')['prometheus.io/port'] = '3000'; env(b, 'nodeapp', 'METRICS_PORT').value = '3000' }, /metrics port 3000 is the app port/],
+  ['metrics on the app port', 'METRICS', (b) => { ann(b, 'generator')['prometheus.io/port'] = '3001'; env(b, 'generator', 'METRICS_PORT').value = '3001' }, /metrics port 3001 is the app port/],
   ['scraper blocked', 'METRICS', (b) => { netpol(b, 'nodeapp-ingress').ingress[2].ports.pop() }, /cannot reach \/metrics on 9464/],
   ['metrics open to the NLB', 'METRICS', (b) => { netpol(b, 'nodeapp-ingress').ingress[1].ports.push({ port: 9464, protocol: 'TCP' }) }, /metrics port 9464 is open to the VPC/],
   ['baseline Pod Security', 'NAMESPACE', (b) => { obj(b, 'Namespace', 'orders').metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline' }, /enforce must be restricted/],
@@ -215,18 +220,19 @@ const cases: Case[] = [
   ['controller SA name differs', 'CLUSTER', (b) => { b.lbcValues.serviceAccount.name = 'lbc' }, /no Pod Identity association for kube-system\/lbc/],
   ['controller creates its own SA', 'CLUSTER', (b) => { b.lbcValues.serviceAccount.create = true }, /serviceAccount\.create must be false/],
   ['controller for another cluster', 'CLUSTER', (b) => { b.lbcValues.clusterName = 'shop' }, /clusterName shop differs/],
-  ['VPC CIDR differs from the policies', 'CLUSTER', (b) => { b.cluster.vpc.cidr = '192.168.0.0/16' }, /allows 10\.0\.0\.0\/16, but the VPC is 192\.168\.0\.0\/16/],
-  ['Pod Security version differs from the cluster', 'CLUSTER', (b) => { b.cluster.metadata.version = '1.34' }, /Kubernetes 1\.34 but the namespace enforces Pod Security v1\.33/],
+  ['VPC CIDR differs from the policies', 'NETPOL', (b) => { b.cluster.vpc.cidr = '192.168.0.0/16' }, /ipBlock 10\.0\.0\.0\/19 is not inside the VPC 192\.168\.0\.0\/16/],
+  ['Pod Security version differs from the cluster', 'CLUSTER', (b) => { b.cluster.metadata.version = '1.34' }, /Kubernetes 1\.34 but the namespace enforces Pod Security v1\.35/],
+  ['Kubernetes past standard support', 'CLUSTER', (b) => { b.cluster.metadata.version = '1.33' }, /1\.33 is not an EKS version in standard support/],
   ['Dapr not HA', 'CLUSTER', (b) => { b.daprValues.global.ha.enabled = false }, /ha\.enabled/],
   ['Dapr version unpinned', 'CLUSTER', (b) => { b.daprValues.global.tag = '1.18' }, /pin one Dapr 1\.x\.y/],
   ['sidecar keeps capabilities', 'CLUSTER', (b) => { b.daprValues.dapr_sidecar_injector.sidecarDropALLCapabilities = false }, /sidecarDropALLCapabilities/],
   ['scheduler on an undefined StorageClass', 'CLUSTER', (b) => { b.daprValues.dapr_scheduler.cluster.storageClassName = 'gp2' }, /storageClassName gp2/],
 
   // Dockerfile and .dockerignore
-  ['floating base tag', 'DOCKERFILE_FROM', docker('FROM node:24.11.1-bookworm-slim AS build', 'FROM node:24-bookworm-slim AS build'), /node:24-bookworm-slim: pin a full version/],
-  ['latest base', 'DOCKERFILE_FROM', docker('FROM node:24.11.1-bookworm-slim AS runtime', 'FROM node:latest AS runtime'), /node:latest: pin/],
-  ['other Node major', 'DOCKERFILE_FROM', docker('FROM node:24.11.1-bookworm-slim AS runtime', 'FROM node:22.11.0-bookworm-slim AS runtime'), /target Node 24/],
-  ['base from a build arg', 'DOCKERFILE_FROM', docker('FROM node:24.11.1-bookworm-slim AS build', 'ARG BASE=node:24.11.1-bookworm-slim\nFROM $BASE AS build'), /use a literal, pinned image/],
+  ['floating base tag', 'DOCKERFILE_FROM', docker('FROM node:24.21.0-bookworm-slim AS build', 'FROM node:24-bookworm-slim AS build'), /node:24-bookworm-slim: pin a full version/],
+  ['latest base', 'DOCKERFILE_FROM', docker('FROM node:24.21.0-bookworm-slim AS runtime', 'FROM node:latest AS runtime'), /node:latest: pin/],
+  ['other Node major', 'DOCKERFILE_FROM', docker('FROM node:24.21.0-bookworm-slim AS runtime', 'FROM node:22.11.0-bookworm-slim AS runtime'), /target Node 24/],
+  ['base from a build arg', 'DOCKERFILE_FROM', docker('FROM node:24.21.0-bookworm-slim AS build', 'ARG BASE=node:24.21.0-bookworm-slim\nFROM $BASE AS build'), /use a literal, pinned image/],
   ['named USER', 'DOCKERFILE_USER', docker('USER 1000:1000', 'USER node'), /numeric non-root USER/],
   ['root USER', 'DOCKERFILE_USER', docker('USER 1000:1000', 'USER 0'), /numeric non-root USER/],
   ['no USER', 'DOCKERFILE_USER', docker(/^USER .*$/m, ''), /numeric non-root USER/],
@@ -247,7 +253,8 @@ const cases: Case[] = [
   ['docs create a Secret under another name', 'DOCS', (b) => { b.docs = replace(b.docs, 'create secret generic app-api-token', 'create secret generic app-token') }, /no `kubectl --namespace orders create secret generic app-api-token`/],
   ['docs skip kustomize', 'DOCS', (b) => { b.docs = replace(b.docs, /kubectl apply -k manifests/g, 'kubectl apply -f manifests') }, /kubectl apply -k manifests/],
   ['docs push under another image name', 'DOCS', (b) => { b.docs = replace(b.docs, /orders-on-dapr\/generator:/g, 'orders/generator:') }, /orders-on-dapr\/generator:/],
-  ['docs look up another Service', 'DOCS', (b) => { b.docs = replace(b.docs, 'service nodeapp-public', 'service nodeapp') }, /service nodeapp-public/]
+  ['docs look up another Service', 'DOCS', (b) => { b.docs = replace(b.docs, 'service nodeapp-public', 'service nodeapp') }, /service nodeapp-public/],
+  ['old Node 24 base', 'DOCKERFILE_FROM', docker('FROM node:24.21.0-bookworm-slim AS runtime', 'FROM node:24.11.1-bookworm-slim AS runtime'), /older than Node 24\.21\.0/]
 ]
 
 const status = await kubectlStatus()
@@ -259,7 +266,9 @@ if (!status.ok) {
 
   t.test('every check code has at least one failing case', async (t) => {
     const covered = new Set(cases.map((c) => c[1]))
-    const source = await readFile(path.join(repoRoot, 'scripts', 'validate-deploy.ts'), 'utf8')
+    const source = await readFile(path.join(repoRoot, 'scripts', 'validate-deploy', 'bundle.ts'), 'utf8')
+    const fixtureCodes = await readdir(path.join(repoRoot, 'test', 'fixtures', 'manifests', 'reject'))
+    for (const f of fixtureCodes) covered.add((await loadFixture(path.join(repoRoot, 'test', 'fixtures', 'manifests', 'reject', f))).code)
     const declared = /export type CheckCode =([^]*?)\n\n/.exec(source)?.[1] ?? ''
     const codes = [...declared.matchAll(/'([A-Z0-9_]+)'/g)].map((m) => m[1])
     // Parse and render failures are thrown by the loaders and tested in render.test.ts.

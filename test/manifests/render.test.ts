@@ -13,7 +13,7 @@ import {
   renderKustomize,
   repoRoot,
   validateBundle
-} from '../../scripts/validate-deploy.js'
+} from '../../scripts/validate-deploy/index.js'
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'manifests')
 const status = await kubectlStatus()
@@ -57,7 +57,7 @@ if (!status.ok) {
   })
 
   t.test('the CLI exits 0 on the committed tree', async (t) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'validate-deploy.ts')], { encoding: 'utf8', timeout: 60_000 })
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'validate-deploy', 'bin.ts')], { encoding: 'utf8', timeout: 60_000 })
     t.equal(r.status, 0, r.stderr)
     t.match(r.stdout, /^0 issue\(s\), \d+ checks/)
   })
