@@ -1,6 +1,6 @@
-// A zero-work daprd for the client-cost cells: the state, invoke, metadata and health routes
-// of daprd's HTTP API answered from constant buffers, so the only work measured is the
-// client's. Counts accepted and open connections (keep-alive is checked on this side) and
+// A zero-work daprd, kept apart from the local sidecar on purpose: the client-cost cells must
+// measure the client alone, and the local sidecar parses, stores and logs. The state, invoke,
+// metadata and health routes of daprd's HTTP API are answered from constant buffers. Counts accepted and open connections (keep-alive is checked on this side) and
 // reports them over IPC. Run: node stub-daprd.js (port chosen by the OS, sent as 'ready').
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 

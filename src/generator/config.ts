@@ -21,8 +21,9 @@ export const GeneratorConfigSchema = Type.Object({
   GENERATOR_INTERVAL_MS: ms({ minimum: 0, default: 1000 }),
   /** Stop after this many orders; unset means run until stopped. */
   GENERATOR_COUNT: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Orders pending at once, at most; during an outage the generator holds no more than this. */
   GENERATOR_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }),
-  GENERATOR_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+  /** Backoff of a paused delivery: full jitter under min(MAX, BASE * 2^n); orders are retried until delivered. */
   GENERATOR_RETRY_BASE_MS: ms({ minimum: 1, default: 100 }),
   GENERATOR_RETRY_MAX_MS: ms({ minimum: 1, default: 5000 }),
   /** Deadline of one delivery attempt (daprd has no invocation timeout of its own). */

@@ -1,13 +1,14 @@
 // The generator's own numbers, and the instrumented port around its sidecar calls.
-import { Counter, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { UpdateOptions } from '../sidecar/index.js'
 import type { SidecarMetrics } from '../shared/metrics.js'
-import type { DeliveryObserver, GeneratorOptions } from './loop.js'
+import type { DeliveryObserver, DeliveryStatus, GeneratorOptions } from './loop.js'
 
 /**
  * `generator_orders_sent_total`, `_delivered_total`, `_given_up_total{reason}` (reason:
- * rejected, exhausted, stopped), `generator_retries_total`, and
- * `generator_delivery_duration_seconds` (creation to 2xx, retries included).
+ * rejected, stopped), `generator_retries_total`, and
+ * `generator_delivery_duration_seconds` (creation to 2xx, retries included); the backlog
+ * gauges of `registerBacklogMetrics` once the loop calls `watch`.
  * @example
  * const summary = await runGenerator({ ...options, observer: createGeneratorMetrics(registry) })
  */
@@ -18,7 +19,7 @@ export function createGeneratorMetrics (registry: Registry): DeliveryObserver {
   const retries = new Counter({ name: 'generator_retries_total', help: 'Delivery attempts repeated after a transient failure', registers })
   const givenUp = new Counter({
     name: 'generator_orders_given_up_total',
-    help: 'Orders never delivered, by reason: rejected (a final answer), exhausted (no attempts left), stopped (shutdown during a retry wait)',
+    help: 'Orders never delivered, by reason: rejected (a permanent 4xx answer), stopped (created but not acknowledged when the generator stopped)',
     labelNames: ['reason'] as const,
     registers
   })
@@ -35,8 +36,36 @@ export function createGeneratorMetrics (registry: Registry): DeliveryObserver {
       latency.observe(latencyMs / 1000)
     },
     retried: () => { retries.inc() },
-    gaveUp: (reason) => { givenUp.inc({ reason }) }
+    gaveUp: (reason) => { givenUp.inc({ reason }) },
+    watch: (status) => { registerBacklogMetrics(registry, status) }
   }
+}
+
+/**
+ * The backlog, read from the loop at every scrape: `generator_orders_pending`,
+ * `generator_oldest_pending_age_seconds` and `generator_delivery_paused` (0/1). During an
+ * outage pending stays at most GENERATOR_CONCURRENCY while the age grows.
+ * @example
+ * registerBacklogMetrics(registry, () => ({ pending: 2, oldestPendingMs: 1500, paused: true }))
+ */
+export function registerBacklogMetrics (registry: Registry, status: () => DeliveryStatus): Gauge[] {
+  const registers = [registry]
+  return [new Gauge({
+    name: 'generator_orders_pending',
+    help: 'Orders created and not yet acknowledged or rejected',
+    registers,
+    collect () { this.set(status().pending) }
+  }), new Gauge({
+    name: 'generator_oldest_pending_age_seconds',
+    help: 'Age of the oldest order not yet acknowledged; 0 when none is pending',
+    registers,
+    collect () { this.set(status().oldestPendingMs / 1000) }
+  }), new Gauge({
+    name: 'generator_delivery_paused',
+    help: '1 while delivery waits for the order service, its store or a sidecar (no new orders meanwhile), else 0',
+    registers,
+    collect () { this.set(status().paused ? 1 : 0) }
+  })]
 }
 
 /**

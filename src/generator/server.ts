@@ -1,14 +1,13 @@
 // The generator process: config, sidecar client, probe app, the order loop, and a clean stop.
 // Exit code 0 after a clean stop or a finished count with nothing given up, 1 otherwise.
 import { appendFileSync } from 'node:fs'
-import closeWithGrace from 'close-with-grace'
 import type { Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createSidecarClient, type SidecarClient } from '../sidecar/index.js'
 import { sidecarOptions } from '../shared/config.js'
 import { createProcessLogger } from '../shared/logger.js'
 import { buildMetricsApp, createSidecarMetrics } from '../shared/metrics.js'
-import { isMainModule, logStartupFailure } from '../shared/process.js'
+import { closeGracefully, isMainModule, logStartupFailure } from '../shared/process.js'
 import { buildApp } from './app.js'
 import { loadGeneratorConfig, type GeneratorConfig } from './config.js'
 import { runGenerator, type GeneratorOptions, type GeneratorSummary } from './loop.js'
@@ -25,7 +24,6 @@ export function loopOptions (config: GeneratorConfig): Omit<Parameters<typeof ru
     intervalMs: config.GENERATOR_INTERVAL_MS,
     count: config.GENERATOR_COUNT,
     concurrency: config.GENERATOR_CONCURRENCY,
-    maxAttempts: config.GENERATOR_MAX_ATTEMPTS,
     retryBaseMs: config.GENERATOR_RETRY_BASE_MS,
     retryMaxMs: config.GENERATOR_RETRY_MAX_MS,
     requestTimeoutMs: config.GENERATOR_REQUEST_TIMEOUT_MS,
@@ -37,10 +35,10 @@ export function loopOptions (config: GeneratorConfig): Omit<Parameters<typeof ru
 
 /** The summary line, and the exit code it implies. */
 export function reportSummary (logger: Pick<Logger, 'info' | 'error'>, summary: GeneratorSummary): number {
-  const { sent, delivered, failed, retried, p50LatencyMs, p99LatencyMs, stoppedBy } = summary
-  const fields = { sent, delivered, failed, retried, p50LatencyMs, p99LatencyMs, stoppedBy }
+  const { sent, delivered, failed, retried, pauses, p50LatencyMs, p99LatencyMs, stoppedBy } = summary
+  const fields = { sent, delivered, failed, retried, pauses, p50LatencyMs, p99LatencyMs, stoppedBy }
   if (failed > 0 || summary.fatal !== undefined) {
-    logger.error({ ...fields, givenUp: summary.givenUp, fatal: summary.fatal }, 'Generator stopped with orders not delivered')
+    logger.error({ ...fields, givenUp: summary.givenUp, unacknowledged: summary.unacknowledged, fatal: summary.fatal }, 'Generator stopped with orders not delivered')
     return 1
   }
   logger.info(fields, 'Generator stopped')
@@ -116,7 +114,7 @@ export async function main (env: Record<string, string | undefined> = process.en
   }
 
   const finished = run({ config, logger, sidecar, instrumented, controller, close })
-  const grace = closeWithGrace({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, async ({ signal, err }) => {
+  const grace = closeGracefully({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'Stopping on error')
     else logger.info({ signal }, 'Stopping')
     draining = true

@@ -5,6 +5,7 @@ import { Registry } from 'prom-client'
 import { health } from '../shared/health.js'
 import { errorHandling, serverOptions } from '../shared/http.js'
 import { createSidecarMetrics, httpMetrics } from '../shared/metrics.js'
+import { installExactJsonParser } from './exact-json.js'
 import { createOrderMetrics, instrumentSidecar } from './metrics.js'
 import { orderRoutes } from './routes.js'
 import { createOrderStore, type OrderSidecar } from './store.js'
@@ -42,6 +43,8 @@ export function buildApp (options: OrderAppOptions): FastifyInstance {
   const sidecar = instrumentSidecar(options.sidecar, createSidecarMetrics(registry))
   // JSON only: without this, Fastify's text/plain parser turns a wrong content type into a 400.
   app.removeContentTypeParser('text/plain')
+  // A number JSON.parse would change (1e400, integers beyond 2^53) is a 400, not stored altered.
+  installExactJsonParser(app)
   app.register(errorHandling)
   app.register(httpMetrics, { registry, route: options.metricsRoute })
   app.register(health, {

@@ -8,6 +8,7 @@ export type OrderErrorCode =
   | 'ORDER_ERR_UNAUTHORIZED'
   | 'ORDER_ERR_STORE_UNAVAILABLE'
   | 'ORDER_ERR_TOO_DEEP'
+  | 'ORDER_ERR_INEXACT_NUMBER'
 
 /**
  * Callable with or without `new`; `storeUnavailable` takes `{ cause }`, which is logged and
@@ -21,5 +22,7 @@ export const orderErrors = {
   conflict: defineHttpError<'ORDER_ERR_CONFLICT', [orderId: string]>('ORDER_ERR_CONFLICT', 409, 'Order %s already exists with different data'),
   unauthorized: defineHttpError('ORDER_ERR_UNAUTHORIZED', 401, 'Missing or invalid dapr-api-token'),
   tooDeep: defineHttpError<'ORDER_ERR_TOO_DEEP', [max: number]>('ORDER_ERR_TOO_DEEP', 400, 'Order data nests deeper than %d levels'),
+  inexactNumber: defineHttpError<'ORDER_ERR_INEXACT_NUMBER', [number: string]>('ORDER_ERR_INEXACT_NUMBER', 400,
+    'The number %s cannot be stored exactly (beyond 2^53, out of range, or more digits than a double holds); send it as a string'),
   storeUnavailable: defineHttpError<'ORDER_ERR_STORE_UNAVAILABLE', [{ cause: unknown }]>('ORDER_ERR_STORE_UNAVAILABLE', 503, 'State store unavailable, retry later')
 } satisfies Record<string, { prototype: { code: OrderErrorCode } }>

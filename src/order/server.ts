@@ -1,14 +1,13 @@
 // The order service process: config, sidecar client, app, listen, graceful shutdown.
 // The only file of the service that reads the environment, listens or handles signals.
 import { setTimeout as sleep } from 'node:timers/promises'
-import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createSidecarClient, type SidecarClient } from '../sidecar/index.js'
 import { sidecarOptions } from '../shared/config.js'
 import { createProcessLogger } from '../shared/logger.js'
 import { buildMetricsApp } from '../shared/metrics.js'
-import { isMainModule, logStartupFailure } from '../shared/process.js'
+import { closeGracefully, isMainModule, logStartupFailure } from '../shared/process.js'
 import { buildApp } from './app.js'
 import { loadOrderConfig } from './config.js'
 
@@ -81,7 +80,7 @@ export async function main (env: Record<string, string | undefined> = process.en
   }
   if (config.APP_API_TOKEN === undefined) logger.warn('APP_API_TOKEN is not set: POST /neworder accepts writes from anyone who can reach this port')
   // Installed after listen: a failed start must keep its exit code (close-with-grace exits 0).
-  closeWithGrace({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, shutdownHandler({
+  closeGracefully({ delay: config.CLOSE_GRACE_DELAY_MS, logger }, shutdownHandler({
     app,
     metricsApp,
     sidecar,

@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
 import createError, { type FastifyErrorConstructor } from '@fastify/error'
-import type { FastifyBaseLogger, FastifyError, FastifyPluginAsync, FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyError, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { requestTrace } from './trace.js'
 
@@ -65,6 +65,22 @@ export const ERR_REQUEST_TIMEOUT = 'APP_ERR_REQUEST_TIMEOUT'
 export const BODY_IDLE_TIMEOUT_MS = 10_000
 
 /**
+ * Fastify's per-request access lines ("incoming request", "request completed") at debug
+ * instead of info: at info a service tells its own story (the order service's two lines per
+ * order); `LOG_LEVEL=debug` shows every request again. A request that errored stays at error.
+ */
+export class AccessLogAtDebug extends LogController {
+  override incomingRequest (request: FastifyRequest): void {
+    if (!this.isLogDisabled(request)) request.log.debug({ req: request }, 'incoming request')
+  }
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error !== null && error !== undefined) return super.requestCompleted(error, request, reply)
+    if (!this.isLogDisabled(request)) reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
+  }
+}
+
+/**
  * Server options both apps use. `requestTimeout` bounds slow clients; keep-alive is longer
  * than the common 60 s idle timeout of proxies so they, not we, close idle sockets.
  * `return503OnClosing` is off because Fastify's own 503 body does not have our shape; while
@@ -79,6 +95,7 @@ export function serverOptions (logger: FastifyBaseLogger | undefined): FastifySe
   return {
     ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
     genReqId: () => randomUUID(),
+    logController: new AccessLogAtDebug(),
     childLoggerFactory: (parent, bindings, options, rawReq) =>
       parent.child({ ...bindings, traceId: requestTrace(rawReq).traceId }, options),
     connectionTimeout: 0,

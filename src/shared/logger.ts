@@ -1,8 +1,10 @@
-// One pino setup for both services: JSON lines (what log collectors want), a small readable
-// form when stdout is a terminal (pino-pretty is not a dependency), level from config, and
-// tokens censored wherever a headers object or the environment is logged.
-import { Writable } from 'node:stream'
+// One pino setup for both services: JSON lines (what log collectors want), pino-pretty's
+// readable lines when stdout is a terminal and pino-pretty is installed (a development
+// dependency: the image never has it, and never needs it), level from config, and tokens
+// censored wherever a headers object or the environment is logged.
+import { createRequire } from 'node:module'
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino'
+import type { PrettyOptions } from 'pino-pretty'
 
 /** Where a token can appear in a log object: Fastify's `req`, a headers object, or config/env. */
 export const REDACT_PATHS = [
@@ -32,48 +34,74 @@ export function createLogger (level: string, destination?: DestinationStream): L
 }
 
 /**
- * The servers' logger: JSON lines, or `prettyStream` when `out` is a terminal.
+ * What a person reading a terminal needs of a line: the time, the level, the message and the
+ * fields that are not bookkeeping (ids that repeat the message, the host, the process).
+ */
+export const PRETTY_OPTIONS: PrettyOptions = {
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,reqId,traceId,orderId',
+  singleLine: true
+}
+
+/** Output streams a process logger can write to; `process.stdout` by default. */
+export type ProcessOutput = NodeJS.WritableStream & { isTTY?: boolean }
+
+export interface ProcessLoggerOptions {
+  out?: ProcessOutput | undefined
+  /**
+   * Called once when a write to the output fails for good (EPIPE: the reader is gone; EIO: the
+   * terminal is). Default: raise SIGHUP at this process, so it closes the way a hang-up does.
+   */
+  onOutputLost?: ((err: NodeJS.ErrnoException) => void) | undefined
+  /** Loads pino-pretty; tests replace it to see the fallback when it is not installed. */
+  loadPretty?: (() => typeof import('pino-pretty')) | undefined
+}
+
+const requireHere = createRequire(import.meta.url)
+
+/**
+ * The servers' logger: JSON lines, or pino-pretty's lines when `out` is a terminal and
+ * pino-pretty can be loaded. A write that fails because the output went away ends the process
+ * through `onOutputLost` instead of leaving it running deaf or crashing it.
  * @example
  * const logger = createProcessLogger(config.LOG_LEVEL)
  */
-export function createProcessLogger (level: string, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Logger {
-  return createLogger(level, out.isTTY === true ? prettyStream(out) : undefined)
+export function createProcessLogger (level: string, options: ProcessLoggerOptions = {}): Logger {
+  const out = options.out ?? process.stdout
+  const lost = onceOutputLost(options.onOutputLost ?? raiseHangup)
+  // process.stdout goes through pino's SonicBoom on fd 1, asynchronous as pino's default
+  // except on a terminal. There it writes synchronously: an asynchronous SonicBoom flushes
+  // at exit with a loop that retries every error but EAGAIN for ever (sonic-boom 4.2), so a
+  // process whose terminal went away with a line pending would hang in exit. Any other
+  // stream (a test's) is written to directly.
+  const sink: DestinationStream & NodeJS.EventEmitter = out === process.stdout ? pino.destination({ fd: 1, sync: out.isTTY === true }) : out
+  sink.on('error', lost)
+  const pretty = out.isTTY === true ? loadPrettyOrNot(options.loadPretty) : undefined
+  if (pretty === undefined) return createLogger(level, sink)
+  const stream = pretty({ ...PRETTY_OPTIONS, colorize: true, destination: sink })
+  stream.on('error', lost)
+  return createLogger(level, stream)
 }
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
-
-/**
- * One JSON log line as `HH:MM:SS.mmm LEVEL message key=value ...`, an error's stack indented
- * below it. Anything that is not a JSON object passes through unchanged.
- * @example
- * prettyLine('{"level":30,"time":0,"msg":"hi","orderId":"42"}') // '00:00:00.000 INFO  hi orderId=42\n'
- */
-export function prettyLine (line: string): string {
-  let entry: unknown
+function loadPrettyOrNot (load: ProcessLoggerOptions['loadPretty']): typeof import('pino-pretty') | undefined {
   try {
-    entry = JSON.parse(line)
+    return (load ?? (() => requireHere('pino-pretty') as typeof import('pino-pretty')))()
   } catch {
-    return `${line}\n`
+    return undefined
   }
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `${line}\n`
-  const { level, time, msg, pid: _pid, hostname: _hostname, ...fields } = entry as Record<string, unknown>
-  const when = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '--:--:--.---'
-  const name = (LEVELS[level as number] ?? String(level)).padEnd(5)
-  const stack = (fields.err as { stack?: unknown } | undefined)?.stack
-  // The stack goes below the line; the error's other fields (type, message, code) stay in it.
-  if (typeof stack === 'string') fields.err = { ...(fields.err as object), stack: undefined }
-  const pairs = Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')
-  const below = typeof stack === 'string' ? `\n    ${stack.split('\n').join('\n    ')}` : ''
-  return `${when} ${name} ${typeof msg === 'string' ? msg : ''}${pairs}${below}\n`
 }
 
-/** A destination that writes each JSON line `prettyLine`-formatted to `out`. */
-export function prettyStream (out: NodeJS.WritableStream): Writable {
-  return new Writable({
-    write (chunk: Buffer, _encoding, callback) {
-      const text = chunk.toString('utf8')
-      for (const line of text.split('\n')) if (line !== '') out.write(prettyLine(line))
-      callback()
-    }
-  })
+/** EPIPE and EIO mean the output is gone; anything else is an ordinary error and re-thrown. */
+export function onceOutputLost (onLost: (err: NodeJS.ErrnoException) => void): (err: NodeJS.ErrnoException) => void {
+  let called = false
+  return (err) => {
+    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err
+    if (called) return
+    called = true
+    onLost(err)
+  }
+}
+
+function raiseHangup (): void {
+  process.kill(process.pid, 'SIGHUP')
 }

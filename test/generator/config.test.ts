@@ -1,7 +1,7 @@
 import t from 'tap'
 import { loadGeneratorConfig } from '../../src/generator/config.js'
 
-t.test('defaults: one order a second to nodeapp, forever, 8 attempts', async (t) => {
+t.test('defaults: one order a second to nodeapp, forever, every order retried until delivered', async (t) => {
   t.same(loadGeneratorConfig({}), {
     DAPR_HTTP_PORT: 3500,
     HOST: '0.0.0.0',
@@ -13,7 +13,6 @@ t.test('defaults: one order a second to nodeapp, forever, 8 attempts', async (t)
     GENERATOR_ID_BLOCK_SIZE: 100,
     GENERATOR_INTERVAL_MS: 1000,
     GENERATOR_CONCURRENCY: 1,
-    GENERATOR_MAX_ATTEMPTS: 8,
     GENERATOR_RETRY_BASE_MS: 100,
     GENERATOR_RETRY_MAX_MS: 5000,
     GENERATOR_REQUEST_TIMEOUT_MS: 10_000,
@@ -33,8 +32,8 @@ t.test('METRICS_PORT moves /metrics off the probe port', async (t) => {
 })
 
 t.test('all problems at once', async (t) => {
-  t.throws(() => loadGeneratorConfig({ GENERATOR_COUNT: '0', GENERATOR_CONCURRENCY: 'many', GENERATOR_MAX_ATTEMPTS: '0', GENERATOR_INTERVAL_MS: '-5', DAPR_HTTP_ENDPOINT: 'dapr:3500' }), {
+  t.throws(() => loadGeneratorConfig({ GENERATOR_COUNT: '0', GENERATOR_CONCURRENCY: 'many', GENERATOR_RETRY_MAX_MS: '0', GENERATOR_INTERVAL_MS: '-5', DAPR_HTTP_ENDPOINT: 'dapr:3500' }), {
     code: 'CONFIG_ERR_INVALID',
-    problems: [/^DAPR_HTTP_ENDPOINT: /, /^GENERATOR_INTERVAL_MS: /, /^GENERATOR_COUNT: /, /^GENERATOR_CONCURRENCY: /, /^GENERATOR_MAX_ATTEMPTS: /]
+    problems: [/^DAPR_HTTP_ENDPOINT: /, /^GENERATOR_INTERVAL_MS: /, /^GENERATOR_COUNT: /, /^GENERATOR_CONCURRENCY: /, /^GENERATOR_RETRY_MAX_MS: /]
   })
 })

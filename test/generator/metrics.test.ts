@@ -41,3 +41,20 @@ t.test('the instrumented port passes every argument through and times each opera
   t.equal(sampleValue(text, 'sidecar_call_duration_seconds_count', { operation: 'state.update' }), 1)
   t.equal(sampleValue(text, 'sidecar_call_errors_total', { operation: 'invoke', code: 'SIDECAR_ERR_INVOKE' }), 1)
 })
+
+t.test('the backlog gauges read the loop at every scrape: pending, oldest pending age, paused', async (t) => {
+  const registry = new Registry()
+  const m = createGeneratorMetrics(registry)
+  t.equal(sampleValue(await registry.metrics(), 'generator_orders_pending'), undefined, 'absent until the loop is watched')
+  let status = { pending: 0, oldestPendingMs: 0, paused: false }
+  m.watch?.(() => status)
+  const before = await registry.metrics()
+  t.equal(sampleValue(before, 'generator_orders_pending'), 0)
+  t.equal(sampleValue(before, 'generator_oldest_pending_age_seconds'), 0)
+  t.equal(sampleValue(before, 'generator_delivery_paused'), 0)
+  status = { pending: 3, oldestPendingMs: 41_500, paused: true }
+  const during = await registry.metrics()
+  t.equal(sampleValue(during, 'generator_orders_pending'), 3)
+  t.equal(sampleValue(during, 'generator_oldest_pending_age_seconds'), 41.5)
+  t.equal(sampleValue(during, 'generator_delivery_paused'), 1)
+})

@@ -3,14 +3,16 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import type { GeneratorAppOptions } from '../../src/generator/app.js'
 import { reportSummary } from '../../src/generator/server.js'
 import { startChildService } from '../helpers/child-service.js'
-import { startFakeDaprd, type FakeDaprd } from '../helpers/fake-daprd.js'
+import { startLocalDaprd, type LocalDaprd } from '../helpers/local-daprd.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { sampleValue } from '../helpers/prom-text.js'
 
 const SCRIPT = 'src/generator/server.ts'
-const base = (daprd: FakeDaprd): Record<string, string> => ({ PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, GENERATOR_INTERVAL_MS: '0' })
+const base = (daprd: LocalDaprd): Record<string, string> => ({ PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, GENERATOR_INTERVAL_MS: '0' })
 
 type Grace = { options: { delay: number }, fn: (event: { signal?: string, err?: Error }) => Promise<void>, uninstalled: boolean }
 
@@ -18,7 +20,11 @@ type Grace = { options: { delay: number }, fn: (event: { signal?: string, err?: 
 async function mockedServer (t: Test, isMain = false) {
   const installed: Grace[] = []
   const real = await import('../../src/shared/process.js')
+  // The real app, kept so a test can reach the port the OS picked (PORT=0).
+  const realApp = await import('../../src/generator/app.js')
+  const apps: FastifyInstance[] = []
   const mod = await t.mockImport<typeof import('../../src/generator/server.js')>('../../src/generator/server.js', {
+    '../../src/generator/app.js': { ...realApp, buildApp: (options: GeneratorAppOptions) => { const app = realApp.buildApp(options); apps.push(app); return app } },
     'close-with-grace': (options: { delay: number }, fn: Grace['fn']) => {
       const grace: Grace = { options, fn, uninstalled: false }
       installed.push(grace)
@@ -26,7 +32,7 @@ async function mockedServer (t: Test, isMain = false) {
     },
     '../../src/shared/process.js': { ...real, isMainModule: () => isMain }
   })
-  return { main: mod.main, installed }
+  return { main: mod.main, installed, apps }
 }
 
 function freshExitCode (t: Test): void {
@@ -34,7 +40,7 @@ function freshExitCode (t: Test): void {
 }
 
 t.test('as a process: a finished count exits 0, writes the delivered ids, and a restart continues after its block', async (t) => {
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const file = join(t.testdir(), 'delivered.txt')
   const env = { ...base(daprd), GENERATOR_COUNT: '5', GENERATOR_DELIVERED_FILE: file }
   const first = startChildService(t, SCRIPT, env)
@@ -44,11 +50,11 @@ t.test('as a process: a finished count exits 0, writes the delivered ids, and a 
   t.same(await second.exited, { code: 0, signal: null })
   t.same(readFileSync(file, 'utf8').trim().split('\n'), ['1', '2', '3', '4', '5', '101', '102', '103', '104', '105'])
   t.same(daprd.invocations.slice(0, 1), [{ data: { orderId: '1' } }])
-  t.equal(daprd.state.get('order-id-counter')?.value, 200)
+  t.equal(await daprd.value('order-id-counter'), 200)
 })
 
 t.test('as a process: orders given up on mean exit 1, with each id and reason logged', async (t) => {
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   daprd.onInvoke = () => ({ status: 409, body: { statusCode: 409, code: 'ORDER_ERR_CONFLICT', message: 'x' } })
   const svc = startChildService(t, SCRIPT, { ...base(daprd), GENERATOR_COUNT: '2' })
   t.same(await svc.exited, { code: 1, signal: null })
@@ -57,7 +63,7 @@ t.test('as a process: orders given up on mean exit 1, with each id and reason lo
 })
 
 t.test('as a process: SIGTERM stops it cleanly with exit 0', async (t) => {
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const svc = startChildService(t, SCRIPT, { ...base(daprd), GENERATOR_INTERVAL_MS: '50' })
   await svc.waitForLine((l) => l.msg === 'Order 2 delivered')
   svc.child.kill('SIGTERM')
@@ -66,7 +72,7 @@ t.test('as a process: SIGTERM stops it cleanly with exit 0', async (t) => {
 })
 
 t.test('as a process: METRICS_PORT serves the delivery counters, timed sidecar calls and Node\'s metrics', async (t) => {
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   let calls = 0
   daprd.onInvoke = () => ++calls === 1 ? { status: 503, body: { code: 'ORDER_ERR_STORE_UNAVAILABLE' } } : { status: 200, body: {} }
   const svc = startChildService(t, SCRIPT, { ...base(daprd), METRICS_PORT: '0', GENERATOR_INTERVAL_MS: '600000', GENERATOR_RETRY_BASE_MS: '1' })
@@ -95,7 +101,7 @@ t.test('as a process: a bad environment is reported at once and exits 1', async 
 
 t.test('in process: a finished count resolves 0, uninstalls the signal handlers and records ids', async (t) => {
   freshExitCode(t)
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const { main, installed } = await mockedServer(t)
   const file = join(t.testdir(), 'ids.txt')
   t.equal(await main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_COUNT: '3', GENERATOR_DELIVERED_FILE: file, CLOSE_GRACE_DELAY_MS: '1234', METRICS_PORT: '0' }), 0)
@@ -106,7 +112,7 @@ t.test('in process: a finished count resolves 0, uninstalls the signal handlers 
 
 t.test('in process: a signal aborts the loop; the handler fails when orders were given up', async (t) => {
   freshExitCode(t)
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   let first: () => void = () => {}
   const invoked = new Promise<void>((resolve) => { first = resolve })
   daprd.onInvoke = () => { first(); return { status: 400, body: { code: 'FST_ERR_VALIDATION' } } }
@@ -120,16 +126,15 @@ t.test('in process: a signal aborts the loop; the handler fails when orders were
 
 t.test('in process: an error event stops it too, logged as such', async (t) => {
   freshExitCode(t)
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   let first: () => void = () => {}
   const invoked = new Promise<void>((resolve) => { first = resolve })
   daprd.onInvoke = () => { first(); return { status: 200, body: {} } }
-  const { main, installed } = await mockedServer(t)
-  const { freePort } = await import('../../local-dapr/src/runner/runner.js')
-  const port = await freePort()
-  const running = main({ ...base(daprd), PORT: String(port), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
+  const { main, installed, apps } = await mockedServer(t)
+  const running = main({ ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_INTERVAL_MS: '60000' })
   await invoked
-  // Readiness reads the draining flag: ready while running.
+  const port = (apps[0]!.server.address() as AddressInfo).port
+  // Readiness reads the draining flag: ready while running, over a real connection.
   t.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200)
   await installed[0]!.fn({ err: new Error('uncaught somewhere') })
   t.equal(await running, 0)
@@ -160,7 +165,7 @@ t.test('in process: config, sidecar option and listen failures resolve 1 without
   t.teardown(() => { if (saved === undefined) delete process.env.GENERATOR_COUNT; else process.env.GENERATOR_COUNT = saved })
   t.equal(await main(), 1, 'process.env by default')
   t.equal(await main({ DAPR_HTTP_ENDPOINT: 'nope' }), 1)
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const busy = createServer()
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())))
@@ -171,7 +176,7 @@ t.test('in process: config, sidecar option and listen failures resolve 1 without
 
 t.test('in process: importing it as the entry script starts it', async (t) => {
   freshExitCode(t)
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const saved = { ...process.env }
   t.teardown(() => { process.env = saved })
   Object.assign(process.env, { ...base(daprd), LOG_LEVEL: 'silent', GENERATOR_COUNT: '1' })
@@ -183,7 +188,7 @@ t.test('in process: importing it as the entry script starts it', async (t) => {
 
 t.test('reportSummary: info and 0 when all were delivered, error and 1 otherwise', async (t) => {
   const logs = captureLogs('info')
-  const clean = { sent: 1, delivered: 1, failed: 0, retried: 0, p50LatencyMs: 3, p99LatencyMs: 3, deliveredIds: ['1'], givenUp: [], stoppedBy: 'count' as const }
+  const clean = { sent: 1, delivered: 1, failed: 0, retried: 0, pauses: 0, p50LatencyMs: 3, p99LatencyMs: 3, givenUp: [], unacknowledged: [], stoppedBy: 'count' as const }
   t.equal(reportSummary(logs.logger, clean), 0)
   t.equal(reportSummary(logs.logger, { ...clean, delivered: 0, sent: 0, stoppedBy: 'fatal', fatal: 'could not reserve order ids: x' }), 1)
   t.match(logs.lines, [

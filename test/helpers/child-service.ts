@@ -18,14 +18,25 @@ export interface ChildService {
 // Variables of the developer's shell that would change what the service connects to.
 const SCRUB = ['DAPR_HTTP_PORT', 'DAPR_HTTP_ENDPOINT', 'DAPR_API_TOKEN', 'APP_API_TOKEN', 'PORT', 'LOG_LEVEL']
 
-export function startChildService (t: Test, script: string, env: Record<string, string>): ChildService {
-  const base: Record<string, string | undefined> = { ...process.env }
+/**
+ * The child's environment: the parent's without the shell's Dapr variables, and with tap's
+ * coverage recording off. tap's @tapjs/processinfo wraps child_process.spawn and puts its hook
+ * back into every child's NODE_OPTIONS whatever env we pass; that hook records V8 coverage
+ * unless `_TAPJS_PROCESSINFO_COVERAGE_` is '0' (a missing variable turns it on, for every
+ * file). The child compiles server.ts with tsx, whose generated code and source map differ
+ * from ts-node's in the test process; merged, the two mappings of one file marked lines that
+ * had run as missed, in whichever run a child exited cleanly in time to write its coverage.
+ * Coverage of the entry points comes from the in-process tests only.
+ */
+export function childEnv (parent: NodeJS.ProcessEnv, env: Record<string, string>): Record<string, string | undefined> {
+  const base: Record<string, string | undefined> = { ...parent }
   for (const name of SCRUB) delete base[name]
-  // The child runs through tsx, whose source maps do not line up with ts-node's: its V8
-  // coverage, merged into this file's, marked covered lines as missed at random (whenever the
-  // child lived long enough to write it). Coverage comes from the in-process tests only.
-  for (const name of Object.keys(base)) if (name === 'NODE_V8_COVERAGE' || name.startsWith('_TAPJS_PROCESSINFO')) delete base[name]
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  delete base.NODE_V8_COVERAGE
+  return { ...base, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }
+}
+
+export function startChildService (t: Test, script: string, env: Record<string, string>): ChildService {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: childEnv(process.env, env), stdio: ['ignore', 'pipe', 'inherit'] })
   const lines: Array<Record<string, unknown>> = []
   const waiters: Array<{ match: (l: Record<string, unknown>) => boolean, resolve: (l: Record<string, unknown>) => void }> = []
   createInterface({ input: child.stdout! }).on('line', (text) => {

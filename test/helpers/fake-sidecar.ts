@@ -1,4 +1,8 @@
-// An in-memory stand-in for the sidecar client, for the order service and generator tests.
+// A stand-in for the sidecar *client* (not daprd), kept because it must differ: the order
+// and generator unit tests fail one chosen call, before or after its write lands (a timeout
+// whose write succeeded), synchronously and without sockets; the MockAgent has no state
+// semantics and the local sidecar no per-call client faults. Tests of the real HTTP path use
+// the local sidecar (local-daprd.ts) or the MockAgent (mock-sidecar.ts).
 // State follows daprd's in-memory store (dapr-http-api.md §5.2): an ETag changes on every
 // write, `first-write` on an existing key and a stale ETag are 409s. Faults are injected
 // per call with `failWhen`.

@@ -1,4 +1,5 @@
-// A MockAgent standing in for daprd, with the network disabled, plus a client wired to it.
+// undici's MockAgent standing in for daprd, with the network disabled, plus a client wired to
+// it: for the client's own tests, which need exact bytes and statuses on the wire.
 import type { Test } from 'tap'
 import { MockAgent, type Interceptable } from 'undici'
 import { createSidecarClient, type SidecarClient, type SidecarClientOptions } from '../../src/sidecar/index.js'

@@ -44,6 +44,11 @@ export class SystemLog extends Writable {
   readonly tail: string[] = []
   /** The generator's final summary, once logged. */
   summary: Record<string, unknown> | undefined
+  /**
+   * The generator's pause, resume and stop lines and its warnings and errors, in order (the
+   * first 500): what an operator would read during an outage.
+   */
+  readonly generatorEvents: Array<Record<string, any>> = []
   /** Lines seen in total. */
   lines = 0
   private rest = ''
@@ -81,8 +86,17 @@ export class SystemLog extends Writable {
       const status = (entry.res as Completed | undefined)?.statusCode ?? 0
       this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1)
     }
-    if (line.startsWith('== APP - generator ==') && typeof entry.msg === 'string' && entry.msg.startsWith('Generator stopped')) this.summary = entry
+    if (line.startsWith('== APP - generator ==') && typeof entry.msg === 'string') {
+      if (entry.msg.startsWith('Generator stopped')) this.summary = entry
+      const event = /^(Delivery (paused|resumed)|Order ids|Stopped with)/.test(entry.msg) || (typeof entry.level === 'number' && entry.level >= 40)
+      if (event && this.generatorEvents.length < 500) this.generatorEvents.push(entry)
+    }
     if (typeof entry.level === 'number' && entry.level >= 40 && this.problems.length < 200) this.problems.push(line)
+  }
+
+  /** How many generator lines (of those kept) have a message starting with `prefix`. */
+  generatorLines (prefix: string): number {
+    return this.generatorEvents.filter((e) => String(e.msg).startsWith(prefix)).length
   }
 
   /** Order-service answers with a status in [from, to). */
@@ -131,7 +145,8 @@ export async function launchPipeline (t: Test, options: PipelineOptions): Promis
   const apps: ResolvedApp[] = (await loadRunFile(repo))
     .filter((app) => app.appId === 'nodeapp' || options.generatorEnv !== undefined)
     .map((app) => app.appId === 'nodeapp'
-      ? { ...app, appPort: orderPort, env: { ...app.env, PORT: String(orderPort), ...options.orderEnv } }
+      // Debug: the order service's access lines ("request completed"), which the audit counts, are at debug.
+      ? { ...app, appPort: orderPort, env: { ...app.env, PORT: String(orderPort), LOG_LEVEL: 'debug', ...options.orderEnv } }
       : { ...app, env: { ...app.env, PORT: '0', GENERATOR_DELIVERED_FILE: deliveredFile, ...options.generatorEnv } })
   const log = new SystemLog(options.needles)
   const system = await startSystem({
@@ -211,6 +226,8 @@ export interface Audit {
   lost: string[]
   /** Acknowledged orders whose key was written more than once (Redis `version` above 1). */
   writtenTwice: string[]
+  /** Acknowledged orders stored with other data than the generator sent (`{ orderId }` only). */
+  wrongData: string[]
   /** Acknowledged ids that `GET /orders/:id` did not return as stored. */
   unreadable: string[]
 }
@@ -225,6 +242,7 @@ export async function audit (redisUrl: string, db: number, base: string | undefi
   try {
     const lost: string[] = []
     const writtenTwice: string[] = []
+    const wrongData: string[] = []
     for (let i = 0; i < ids.length; i += 500) {
       const batch = ids.slice(i, i + 500)
       const pipe = redis.pipeline()
@@ -233,10 +251,12 @@ export async function audit (redisUrl: string, db: number, base: string | undefi
       batch.forEach((id, j) => {
         const [err, value] = results[j] as [Error | null, [string | null, string | null]]
         const [data, version] = err === null ? value : [null, null]
-        let storedId: unknown
-        try { storedId = data === null ? undefined : (JSON.parse(data) as { data?: { orderId?: unknown } }).data?.orderId } catch {}
-        if (storedId !== id) lost.push(id)
+        let stored: Record<string, unknown> | undefined
+        try { stored = data === null ? undefined : (JSON.parse(data) as { data?: Record<string, unknown> }).data } catch {}
+        if (stored?.orderId !== id) lost.push(id)
         else if (version !== '1') writtenTwice.push(id)
+        // The generator sends `{ orderId }` and nothing else.
+        if (stored?.orderId === id && JSON.stringify(stored) !== JSON.stringify({ orderId: id })) wrongData.push(id)
       })
     }
     let stored = 0
@@ -247,7 +267,7 @@ export async function audit (redisUrl: string, db: number, base: string | undefi
       stored += keys.length
     } while (cursor !== '0')
     const unreadable = base === undefined ? [] : await readBack(base, ids)
-    return { acknowledged: ids.length, duplicateAcks: ids.length - new Set(ids).size, stored, lost, writtenTwice, unreadable }
+    return { acknowledged: ids.length, duplicateAcks: ids.length - new Set(ids).size, stored, lost, writtenTwice, wrongData, unreadable }
   } finally {
     redis.disconnect()
   }
@@ -278,6 +298,7 @@ export function assertAudit (t: Test, a: Audit): void {
   t.equal(a.duplicateAcks, 0, 'no id was acknowledged twice')
   t.same(a.lost, [], `acknowledged ⊆ stored: ${a.lost.length} of ${a.acknowledged} acknowledged orders lost`)
   t.same(a.writtenTwice, [], 'every acknowledged order was written exactly once (version 1)')
+  t.same(a.wrongData, [], 'every acknowledged order is stored with the data sent')
   t.same(a.unreadable, [], 'every acknowledged order is readable through GET /orders/:id')
   t.ok(a.stored >= a.acknowledged - a.lost.length, 'the store holds at least the acknowledged orders')
 }
@@ -309,4 +330,15 @@ export async function flushDb (url: string, db: number): Promise<void> {
   } finally {
     await redis.quit()
   }
+}
+
+/** The samples of a `/metrics` endpoint, by name (labels ignored: the gauges read here have none). */
+export async function scrapeMetrics (port: number): Promise<Map<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
+  const samples = new Map<string, number>()
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/.exec(line)
+    if (m !== null) samples.set(m[1] as string, Number(m[2]))
+  }
+  return samples
 }

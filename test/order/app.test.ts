@@ -100,3 +100,34 @@ t.test('metrics: each app has its own registry, and /metrics can move to another
   t.equal(sampleValue(await registry.metrics(), 'orders_received_total'), 0, 'a fresh app counts from zero')
   t.equal(sampleValue(await registry.metrics(), 'sidecar_call_duration_seconds_count', { operation: 'healthz.outbound' }), 1, 'the readiness check is a timed sidecar call')
 })
+
+t.test('a number JSON.parse would change is a 400 ORDER_ERR_INEXACT_NUMBER, and nothing is read or stored', async (t) => {
+  const { app, sidecar } = build(t)
+  const json = { 'content-type': 'application/json' }
+  const bodies = [
+    '{"data":{"orderId":"1","qty":1e400}}',
+    '{"data":{"orderId":"1","qty":-1e400}}',
+    '{"data":{"orderId":"1","qty":9007199254740993}}',
+    '{"data":{"orderId":9007199254740993}}',
+    '{"data":{"orderId":1e400}}',
+    '{"data":{"orderId":"1"},"x":[1e-400]}'
+  ]
+  for (const body of bodies) {
+    const res = await app.inject(post(body, json))
+    t.equal(res.statusCode, 400, body)
+    t.match(res.json(), { statusCode: 400, code: 'ORDER_ERR_INEXACT_NUMBER', message: /^The number \S+ cannot be stored exactly/ }, body)
+  }
+  const long = await app.inject(post(`{"data":{"orderId":"1","qty":${'9'.repeat(5000)}}}`, json))
+  t.match(long.json(), { code: 'ORDER_ERR_INEXACT_NUMBER', message: /^The number 9{37}\.\.\. cannot/ }, 'a long number is cut short in the message')
+  t.same(sidecar.calls, [], 'nothing read or stored')
+})
+
+t.test('numbers that hold exactly are stored as sent, whatever their spelling', async (t) => {
+  const { app, sidecar } = build(t)
+  const body = '{"data":{"orderId":"x1","a":0.1,"b":9007199254740991,"c":-1.50,"d":1E2,"e":5e-324,"f":"1e400 in a string","g":-0}}'
+  const res = await app.inject({ method: 'POST', url: '/neworder', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: body })
+  t.equal(res.statusCode, 200)
+  t.same((sidecar.data.get('order-x1')?.value as { data: unknown }).data, { orderId: 'x1', a: 0.1, b: 9007199254740991, c: -1.5, d: 100, e: 5e-324, f: '1e400 in a string', g: -0 })
+  const proto = await app.inject({ method: 'POST', url: '/neworder', headers: { 'content-type': 'application/json' }, payload: '{"data":{"orderId":"p","__proto__":{"x":1}}}' })
+  t.match(proto.json(), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }, 'Fastify\'s own parser (prototype poisoning refused) still runs first')
+})

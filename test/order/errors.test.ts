@@ -10,6 +10,7 @@ t.test('every order error has its status and stable code', async (t) => {
     [orderErrors.conflict('7'), 409, 'ORDER_ERR_CONFLICT', 'Order 7 already exists with different data'],
     [orderErrors.unauthorized(), 401, 'ORDER_ERR_UNAUTHORIZED', 'Missing or invalid dapr-api-token'],
     [orderErrors.tooDeep(32), 400, 'ORDER_ERR_TOO_DEEP', 'Order data nests deeper than 32 levels'],
+    [orderErrors.inexactNumber('1e400'), 400, 'ORDER_ERR_INEXACT_NUMBER', 'The number 1e400 cannot be stored exactly (beyond 2^53, out of range, or more digits than a double holds); send it as a string'],
     [orderErrors.storeUnavailable({ cause }), 503, 'ORDER_ERR_STORE_UNAVAILABLE', 'State store unavailable, retry later']
   ]
   for (const [err, status, code, message] of cases) {

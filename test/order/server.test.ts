@@ -1,14 +1,17 @@
 import t from 'tap'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import type { OrderAppOptions } from '../../src/order/app.js'
 import { main, shutdownHandler } from '../../src/order/server.js'
 import { startChildService } from '../helpers/child-service.js'
-import { startFakeDaprd } from '../helpers/fake-daprd.js'
+import { startLocalDaprd } from '../helpers/local-daprd.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { sampleValue } from '../helpers/prom-text.js'
 
 const SCRIPT = 'src/order/server.ts'
 
 t.test('serves orders through the sidecar, then drains and exits 0 on SIGTERM, finishing the request in flight', async (t) => {
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const svc = startChildService(t, SCRIPT, { PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, APP_API_TOKEN: 'tok-123' })
   const base = await svc.listening()
   t.same(await (await fetch(`${base}/readyz`)).json(), { status: 'ready' })
@@ -33,7 +36,7 @@ t.test('serves orders through the sidecar, then drains and exits 0 on SIGTERM, f
 })
 
 t.test('metrics: on the app port by default, on METRICS_PORT only when set, with Node\'s process metrics', async (t) => {
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const onApp = startChildService(t, SCRIPT, { PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url })
   const appBase = await onApp.listening()
   await fetch(`${appBase}/neworder`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"orderId":"1"}}' })
@@ -58,7 +61,7 @@ t.test('metrics: on the app port by default, on METRICS_PORT only when set, with
 })
 
 t.test('warns when writes are unauthenticated', async (t) => {
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const svc = startChildService(t, SCRIPT, { PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url })
   await svc.waitForLine((l) => l.level === 40 && String(l.msg).startsWith('APP_API_TOKEN is not set'))
   svc.child.kill('SIGINT')
@@ -77,7 +80,7 @@ t.test('main, in process: an invalid sidecar endpoint and a port in use both exi
   await main({ DAPR_HTTP_ENDPOINT: 'not a url', LOG_LEVEL: 'silent' })
   t.equal(process.exitCode, 1)
   process.exitCode = 0
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const svc = startChildService(t, SCRIPT, { PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url })
   const port = new URL(await svc.listening()).port
   await main({ PORT: port, HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent' })
@@ -88,26 +91,30 @@ t.test('main, in process: an invalid sidecar endpoint and a port in use both exi
 })
 
 t.test('main, in process: listens, installs the graceful close, and runs when it is the entry script', async (t) => {
-  const daprd = await startFakeDaprd(t)
+  const daprd = await startLocalDaprd(t)
   const installed: Array<{ options: { delay: number }, fn: (event: { signal?: string }) => Promise<void> }> = []
   const saved = { ...process.env }
   t.teardown(() => { process.env = saved })
-  const { freePort } = await import('../../local-dapr/src/runner/runner.js')
-  const port = await freePort()
-  Object.assign(process.env, { PORT: String(port), HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', CLOSE_GRACE_DELAY_MS: '4321' })
+  Object.assign(process.env, { PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', CLOSE_GRACE_DELAY_MS: '4321' })
   const real = await import('../../src/shared/process.js')
+  // The real app, kept so the test can reach the port the OS picked.
+  const realApp = await import('../../src/order/app.js')
+  const apps: FastifyInstance[] = []
   const mocked = await t.mockImport<typeof import('../../src/order/server.js')>('../../src/order/server.js', {
     'close-with-grace': (options: { delay: number }, fn: (event: { signal?: string }) => Promise<void>) => {
       installed.push({ options, fn })
       return { close: () => {}, uninstall: () => {} }
     },
-    '../../src/shared/process.js': { ...real, isMainModule: () => true }
+    '../../src/shared/process.js': { ...real, isMainModule: () => true },
+    '../../src/order/app.js': { ...realApp, buildApp: (options: OrderAppOptions) => { const app = realApp.buildApp(options); apps.push(app); return app } }
   })
   t.equal(installed.length, 1, 'importing the entry script started the service')
   t.equal(installed[0]!.options.delay, 4321)
-  // Readiness reads the draining flag: ready before the signal.
+  const port = (apps[0]!.server.address() as AddressInfo).port
+  // Readiness reads the draining flag: ready before the signal, over a real connection.
   t.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200)
   await installed[0]!.fn({ signal: 'SIGTERM' })
+  t.equal(apps[0]!.server.listening, false, 'the shutdown handler closed the listener')
   await mocked.main({ PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DAPR_HTTP_ENDPOINT: daprd.url, LOG_LEVEL: 'silent', APP_API_TOKEN: 'x' })
   t.equal(installed.length, 2)
   await installed[1]!.fn({ signal: 'SIGINT' })

@@ -15,12 +15,11 @@ const ORDERS = envCount('RELIABILITY_FAULT_ORDERS', 400)
 const FAULT_AFTER = Math.floor(ORDERS / 4)
 const OUTAGE_MS = 4_000
 
-// Retries long enough to ride out every fault here (100 attempts, up to 500 ms apart).
+// Backoff up to 500 ms apart while delivery is paused (orders are retried until delivered).
 const generatorEnv = {
   GENERATOR_COUNT: String(ORDERS),
   GENERATOR_CONCURRENCY: '8',
   GENERATOR_INTERVAL_MS: '5',
-  GENERATOR_MAX_ATTEMPTS: '100',
   GENERATOR_RETRY_BASE_MS: '50',
   GENERATOR_RETRY_MAX_MS: '500',
   GENERATOR_REQUEST_TIMEOUT_MS: '5000'

@@ -29,6 +29,8 @@ interface Case {
   status?: number[]
   /** The answer comes from node:http itself, before any handler: no JSON body to expect. */
   bareNodeAnswer?: boolean
+  /** The error code expected, when one in particular is. */
+  code?: string
 }
 
 const order = (orderId: unknown): string => JSON.stringify({ data: { orderId } })
@@ -54,7 +56,14 @@ const cases: Case[] = [
   { name: 'orderId 1.5', target: 'order', body: order(1.5), status: [400] },
   { name: 'orderId -1', target: 'order', body: order(-1), status: [400] },
   { name: 'orderId 2^53', target: 'order', body: '{"data":{"orderId":9007199254740992}}', status: [400] },
-  { name: 'orderId 1e400', target: 'order', body: '{"data":{"orderId":1e400}}', status: [400] },
+  { name: 'orderId 1e400', target: 'order', body: '{"data":{"orderId":1e400}}', status: [400], code: 'ORDER_ERR_INEXACT_NUMBER' },
+  // Numbers JSON.parse would change: Infinity is stored as null, 2^53 + 1 as 2^53.
+  { name: 'a field 1e400', target: 'order', body: '{"data":{"orderId":"n1","qty":1e400}}', status: [400], code: 'ORDER_ERR_INEXACT_NUMBER' },
+  { name: 'a field -1e400', target: 'order', body: '{"data":{"orderId":"n2","qty":-1e400}}', status: [400], code: 'ORDER_ERR_INEXACT_NUMBER' },
+  { name: 'a field 2^53 + 1', target: 'order', body: '{"data":{"orderId":"n3","qty":9007199254740993}}', status: [400], code: 'ORDER_ERR_INEXACT_NUMBER' },
+  { name: 'a field 2^64 - 1 in an array', target: 'order', body: '{"data":{"orderId":"n4","qty":[1,18446744073709551615]}}', status: [400], code: 'ORDER_ERR_INEXACT_NUMBER' },
+  { name: 'orderId 2^53 + 1', target: 'order', body: '{"data":{"orderId":9007199254740993}}', status: [400], code: 'ORDER_ERR_INEXACT_NUMBER' },
+  { name: 'a field 1e-400 (underflows to 0)', target: 'order', body: '{"data":{"orderId":"n5","qty":1e-400}}', status: [400], code: 'ORDER_ERR_INEXACT_NUMBER' },
   { name: 'orderId an object', target: 'order', body: order({}), status: [400] },
   { name: 'orderId an array', target: 'order', body: order(['1']), status: [400] },
   { name: 'orderId empty', target: 'order', body: order(''), status: [400] },
@@ -209,6 +218,7 @@ t.test(`${cases.length} hostile requests and a stalled one: 4xx with a code, sto
     try { parsed = JSON.parse(answer.body) as Record<string, unknown> } catch {}
     const code = c.target === 'order' ? parsed?.code : parsed?.errorCode
     t.ok(typeof code === 'string' && code.length > 0, `${label}: a JSON error with a code (${String(code)})`, typeof code === 'string' ? {} : { body: answer.body.slice(0, 300) })
+    if (c.code !== undefined) t.equal(code, c.code, `${label}: ${c.code}`)
   }
 
   // 50 oversized bodies more, for the memory bound.

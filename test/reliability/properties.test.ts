@@ -11,6 +11,7 @@ import { pino } from 'pino'
 import { buildApp } from '../../src/order/app.js'
 import { startSidecar } from '../../local-dapr/src/sidecar/sidecar.js'
 import { createSidecarClient, SidecarError, type SidecarClient } from '../../src/sidecar/index.js'
+import { canonicalDecimal } from '../../src/order/exact-json.js'
 import { envCount, flushDb, recordFigures, redisResources } from '../helpers/reliability.js'
 import { redisHostOf, redisUrlOrSkip } from '../../local-dapr/test/helpers/redis.js'
 
@@ -128,4 +129,45 @@ t.test('any string posted as an order id is refused with a 400 or stored and rea
   t.pass(`${RUNS * 3} ids: ${accepted} stored and read back unchanged, ${refused} refused with 400`)
   t.ok(accepted > 0 && refused > 0, 'both outcomes were exercised')
   await recordFigures(t, 'property-order-id', { runs: RUNS * 3, accepted, refused })
+})
+
+/** JSON number literals of every kind: doubles as JS writes them, long integers, and hand-built decimals with exponents. */
+const numberLiterals = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
+  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+  fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }).map(String),
+  fc.tuple(fc.boolean(), fc.stringMatching(/^(0|[1-9]\d{0,24})$/), fc.option(fc.stringMatching(/^\d{1,24}$/)), fc.option(fc.integer({ min: -420, max: 420 })))
+    .map(([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac === null ? '' : `.${frac}`}${exp === null ? '' : `e${exp}`}`)
+)
+
+t.test('any JSON number in an order is refused with 400 ORDER_ERR_INEXACT_NUMBER, or stored and read back as the same value', async (t) => {
+  const client = await sidecarWith(t, await inMemoryResources())
+  const app = buildApp({ sidecar: client, stateStoreName: 'statestore' })
+  t.teardown(() => app.close())
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  let accepted = 0
+  let refused = 0
+  let n = 0
+  await fc.assert(fc.asyncProperty(numberLiterals, async (literal) => {
+    const orderId = `num-${n++}`
+    const res = await fetch(`${base}/neworder`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"data":{"orderId":"${orderId}","n":${literal},"in":[${literal}]}}` })
+    const body = await res.json() as { code?: string }
+    const read = await fetch(`${base}/orders/${orderId}`)
+    if (res.status === 400) {
+      if (body.code !== 'ORDER_ERR_INEXACT_NUMBER') throw new Error(`400 ${JSON.stringify(body)} for ${literal}`)
+      if (read.status !== 404) throw new Error(`refused ${literal} but something was stored: ${read.status}`)
+      refused++
+      return
+    }
+    if (res.status !== 200) throw new Error(`${res.status} ${JSON.stringify(body)} for ${literal}`)
+    const data = await read.json() as { n?: unknown, in?: unknown[] }
+    // Compared as text: the exact decimal sent must be the exact decimal stored.
+    const back = [data.n, data.in?.[0]].map((v) => typeof v === 'number' ? canonicalDecimal(JSON.stringify(v)) : `not a number: ${JSON.stringify(v)}`)
+    const sent = canonicalDecimal(literal)
+    if (back[0] !== sent || back[1] !== sent) throw new Error(`sent ${literal}, stored ${JSON.stringify(data)}`)
+    accepted++
+  }), { numRuns: RUNS * 3 })
+  t.pass(`${RUNS * 3} numbers: ${accepted} stored and read back as sent, ${refused} refused with 400 ORDER_ERR_INEXACT_NUMBER`)
+  t.ok(accepted > 0 && refused > 0, 'both outcomes were exercised')
+  await recordFigures(t, 'property-order-number', { runs: RUNS * 3, accepted, refused })
 })

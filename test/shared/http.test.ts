@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
-import { ERR_INTERNAL, ERR_ROUTE_NOT_FOUND, HttpError, answerClientError, defineHttpError, errorHandling, serverOptions } from '../../src/shared/http.js'
+import { AccessLogAtDebug, ERR_INTERNAL, ERR_ROUTE_NOT_FOUND, HttpError, answerClientError, defineHttpError, errorHandling, serverOptions } from '../../src/shared/http.js'
 import { captureLogs } from '../helpers/log-capture.js'
 
 async function build (t: Test) {
@@ -71,7 +71,7 @@ t.test('every request log line carries a UUID reqId and the trace id of the requ
   const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
   await app.inject({ url: '/work', headers: { traceparent } })
   const lines = logs.lines.filter((l) => l.reqId !== undefined)
-  t.same(lines.map((l) => l.msg), ['incoming request', 'working', 'request completed'])
+  t.same(lines.map((l) => l.msg), ['working'], 'the access lines are at debug (see below)')
   t.ok(lines.every((l) => l.traceId === '4bf92f3577b34da6a3ce929d0e0e4736'))
   t.match(lines[0]?.reqId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
   logs.lines.length = 0
@@ -125,4 +125,22 @@ t.test('parser errors get the shared error shape and close the connection', asyn
   const closed = Object.assign(new Socket(), { writable: false, destroy: () => { destroyed++ } }) as unknown as import('node:net').Socket
   answerClientError(new Error('late'), closed)
   t.equal(destroyed, 2)
+})
+
+t.test('access lines are at debug: info shows only what the routes say; a failed request stays at error', async (t) => {
+  const logs = captureLogs('trace')
+  const app = Fastify(serverOptions(logs.logger))
+  t.teardown(() => app.close())
+  app.get('/work', async (request) => { request.log.info('working'); return {} })
+  await app.inject({ url: '/work' })
+  t.same(logs.lines.map((l) => [l.level, l.msg]), [[20, 'incoming request'], [30, 'working'], [20, 'request completed']])
+  const controller = new AccessLogAtDebug({ disableRequestLogging: true })
+  const quiet = captureLogs('trace')
+  const request = { log: quiet.logger } as unknown as Parameters<AccessLogAtDebug['incomingRequest']>[0]
+  const reply = { log: quiet.logger, elapsedTime: 1 } as unknown as Parameters<AccessLogAtDebug['requestCompleted']>[2]
+  controller.incomingRequest(request)
+  controller.requestCompleted(null, request, reply)
+  t.same(quiet.lines, [], 'disableRequestLogging still applies')
+  new AccessLogAtDebug().requestCompleted(new Error('reset'), request, reply)
+  t.match(quiet.lines, [{ level: 50, msg: 'request errored', err: { message: 'reset' } }])
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { createLogger, createProcessLogger, loggerOptions, prettyLine, prettyStream, REDACT_PATHS } from '../../src/shared/logger.js'
+import { createLogger, createProcessLogger, loggerOptions, onceOutputLost, REDACT_PATHS } from '../../src/shared/logger.js'
 import { captureLogs } from '../helpers/log-capture.js'
 
 t.test('JSON lines at the given level, tokens redacted wherever headers are logged', async (t) => {
@@ -25,29 +25,60 @@ t.test('config and environment tokens are redacted too', async (t) => {
   t.match(logs.lines[0], { APP_API_TOKEN: '[Redacted]', config: { PORT: 3000 } })
 })
 
-t.test('prettyLine: time, level, message, fields; stacks below; non-JSON passes through', async (t) => {
-  t.equal(prettyLine('{"level":30,"time":0,"pid":1,"hostname":"h","msg":"hi","orderId":"42","n":{"a":1}}'), '00:00:00.000 INFO  hi orderId=42 n={"a":1}\n')
-  t.equal(prettyLine('{"level":50,"time":1000,"msg":"boom","err":{"type":"Error","message":"x","stack":"Error: x\\n    at f"}}'),
-    '00:00:01.000 ERROR boom err={"type":"Error","message":"x"}\n    Error: x\n        at f\n')
-  t.equal(prettyLine('{"level":35,"err":{"message":"no stack"}}'), '--:--:--.--- 35     err={"message":"no stack"}\n', 'unknown level and no time or message')
-  t.equal(prettyLine('not json'), 'not json\n')
-  t.equal(prettyLine('[1,2]'), '[1,2]\n')
-  t.equal(prettyLine('null'), 'null\n')
+const tick = async (): Promise<void> => await new Promise((resolve) => setTimeout(resolve, 20))
+
+function terminal (isTTY = true): Writable & { isTTY: boolean, written: string[] } {
+  const written: string[] = []
+  return Object.assign(new Writable({ write (chunk: Buffer, _e, cb) { written.push(chunk.toString()); cb() } }), { isTTY, written })
+}
+
+t.test('on a terminal: pino-pretty lines (time, coloured level, message, the fields that matter)', async (t) => {
+  const tty = terminal()
+  const pretty = createProcessLogger('info', { out: tty })
+  pretty.info({ orderId: '7', reqId: 'r', traceId: 'x' }, 'Got a new order! Order ID: 7')
+  pretty.info({ latencyMs: 12 }, 'Order 7 delivered')
+  pretty.debug('hidden')
+  await tick()
+  t.equal(tty.written.length, 2)
+  // eslint-disable-next-line no-control-regex
+  const plain = tty.written.map((l) => l.replace(/\u001b\[\d+m/g, ''))
+  t.match(plain[0], /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: Got a new order! Order ID: 7\n$/, 'ids that repeat the message are left out')
+  t.match(plain[1], /INFO: Order 7 delivered \{"latencyMs":12\}\n$/)
+  t.ok(tty.written[0]?.includes('\u001b[32mINFO'), 'the level in colour')
 })
 
-t.test('createProcessLogger: pretty on a terminal, JSON elsewhere', async (t) => {
-  const written: string[] = []
-  const tty = Object.assign(new Writable({ write (chunk: Buffer, _e, cb) { written.push(chunk.toString()); cb() } }), { isTTY: true })
-  const pretty = createProcessLogger('info', tty)
-  pretty.info({ orderId: '7' }, 'Got a new order! Order ID: 7')
-  pretty.debug('hidden')
-  await new Promise((resolve) => setImmediate(resolve))
-  t.equal(written.length, 1)
-  t.match(written[0], /^\d\d:\d\d:\d\d\.\d{3} INFO {2}Got a new order! Order ID: 7 orderId=7\n$/)
-  t.equal(createProcessLogger('warn', new Writable()).level, 'warn', 'not a terminal: the default JSON destination')
-  t.equal(createProcessLogger('error').level, 'error')
-  const direct = prettyStream(tty)
-  direct.write('{"msg":"a"}\n{"msg":"b"}\n')
-  await new Promise((resolve) => setImmediate(resolve))
-  t.match(written.slice(1), [/ a\n$/, / b\n$/], 'several lines in one chunk')
+t.test('not a terminal, or no pino-pretty installed (the image): the exact JSON lines', async (t) => {
+  const pipe = terminal(false)
+  createProcessLogger('info', { out: pipe }).info({ orderId: '7' }, 'Got a new order! Order ID: 7')
+  const bare = terminal(true)
+  createProcessLogger('info', { out: bare, loadPretty: () => { throw Object.assign(new Error('Cannot find module'), { code: 'MODULE_NOT_FOUND' }) } }).info('x')
+  await tick()
+  t.match(JSON.parse(pipe.written[0] as string), { level: 30, orderId: '7', msg: 'Got a new order! Order ID: 7' })
+  t.match(JSON.parse(bare.written[0] as string), { level: 30, msg: 'x' })
+  t.equal(createProcessLogger('error').level, 'error', 'the default output, process.stdout')
+})
+
+t.test('a lost output (EPIPE, EIO) is reported once; other write errors are thrown', async (t) => {
+  const lost: string[] = []
+  const out = terminal(false)
+  createProcessLogger('info', { out, onOutputLost: (err) => lost.push(err.code as string) })
+  out.emit('error', Object.assign(new Error('broken pipe'), { code: 'EPIPE' }))
+  out.emit('error', Object.assign(new Error('i/o'), { code: 'EIO' }))
+  t.same(lost, ['EPIPE'], 'once')
+  const tty = terminal()
+  const prettyLost: string[] = []
+  createProcessLogger('info', { out: tty, onOutputLost: (err) => prettyLost.push(err.code as string) })
+  tty.emit('error', Object.assign(new Error('i/o'), { code: 'EIO' }))
+  t.same(prettyLost, ['EIO'], 'the terminal behind pino-pretty too')
+  const report = onceOutputLost(() => t.fail('not a lost output'))
+  t.throws(() => report(Object.assign(new Error('disk full'), { code: 'ENOSPC' })), { code: 'ENOSPC' })
+})
+
+t.test('by default a lost output raises SIGHUP at the process, which closes as on a hang-up', async (t) => {
+  const kills: unknown[][] = []
+  t.intercept(process, 'kill', { value: (...args: unknown[]) => { kills.push(args); return true } })
+  const out = terminal(false)
+  createProcessLogger('info', { out })
+  out.emit('error', Object.assign(new Error('broken pipe'), { code: 'EPIPE' }))
+  t.same(kills, [[process.pid, 'SIGHUP']])
 })

@@ -41,12 +41,12 @@ export const USAGE = `usage: local-dapr run [-f dapr.yaml|dir] [--redis] [--reso
 `
 
 /** Parses the command line, loads the run file and starts every app; the caller owns signals and exit. */
-export async function runCli (argv: string[], env: Record<string, string | undefined>, out: Writable, sidecarCommand?: readonly string[]): Promise<RunningSystem> {
+export async function runCli (argv: string[], env: Record<string, string | undefined>, out: Writable & { isTTY?: boolean }, sidecarCommand?: readonly string[], onAppLine?: (appId: string, line: string) => void): Promise<RunningSystem> {
   const cli = parseCli(argv, env)
   let apps = await loadRunFile(cli.file)
   if (cli.redis) apps = redisFlavour(apps)
   out.write(`Starting ${apps.map((a) => a.appId).join(', ')} with local sidecars (${cli.redis ? 'Redis on localhost:6379' : 'in-memory state store'})\n`)
-  const system = await startSystem({ apps, output: out, env, resourcesPaths: cli.resourcesPaths, sidecarCommand })
+  const system = await startSystem({ apps, output: out, env, resourcesPaths: cli.resourcesPaths, sidecarCommand, terminal: out.isTTY === true, onAppLine })
   const order = system.apps.find((a) => a.appPort !== undefined)
   if (order !== undefined) {
     out.write([

@@ -1,5 +1,7 @@
 // A child process whose every output line is written with a prefix, as the Dapr CLI does
 // (`== APP - nodeapp == ...`), and that can be stopped: SIGTERM, then SIGKILL after a grace period.
+// Each child runs in a session of its own, so a terminal's Ctrl-C or hang-up reaches the runner
+// alone, which then stops the apps before their sidecars, each signalled once.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Writable } from 'node:stream'
@@ -23,14 +25,20 @@ export interface StartOptions {
   cwd: string
   env: Record<string, string | undefined>
   output: Writable
+  /** Turns each output line into what is written after the prefix (e.g. pino-pretty); default as is. */
+  format?: ((line: string) => string) | undefined
+  /** Sees each output line as the child wrote it (e.g. to pick up a closing summary). */
+  onLine?: ((line: string) => void) | undefined
 }
 
 export function startProcess (options: StartOptions): ManagedProcess {
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: options.env as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true
   })
+  const format = options.format ?? ((line: string) => line)
   let done = false
   const exited = new Promise<number | string>((resolve) => {
     child.once('error', (err) => {
@@ -44,7 +52,8 @@ export function startProcess (options: StartOptions): ManagedProcess {
   })
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
-      options.output.write(`${options.prefix} ${line}\n`)
+      options.onLine?.(line)
+      options.output.write(`${options.prefix} ${format(line)}\n`)
     })
   }
 

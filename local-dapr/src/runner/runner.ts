@@ -1,12 +1,15 @@
 // Runs every app of a run file the way `dapr run -f` does, with the project's local
-// sidecar in place of daprd: for each app a sidecar on free ports, then the app with the
-// environment the CLI exports. `npm start`, the end-to-end tests and the reliability tests
-// all start the system through this one function.
+// sidecar in place of daprd: for each app a sidecar on free ports and the app with the
+// environment the CLI exports, all started at once and then waited for together.
+// TypeScript commands run through tsx are bundled once first (compile.ts). `npm start`, the
+// end-to-end tests and the reliability tests all start the system through this one function.
 import { connect, createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { Writable } from 'node:stream'
 import { request } from 'undici'
+import { compileCommands } from './compile.js'
+import { presentation } from './pretty.js'
 import { startProcess, type ManagedProcess } from './process.js'
 import type { ResolvedApp } from './run-file.js'
 
@@ -28,6 +31,12 @@ export interface RunOptions {
   appReadyTimeoutMs?: number | undefined
   /** SIGTERM grace before SIGKILL, per process; default 10 s. */
   stopGraceMs?: number | undefined
+  /** Output for a person at a terminal: a colour per app and pino-pretty lines; default plain. */
+  terminal?: boolean | undefined
+  /** Bundle `node --import tsx file.ts` commands once with esbuild instead of loading tsx in each process; default true. */
+  compile?: boolean | undefined
+  /** Sees every output line of every app (not of sidecars) as the app wrote it. */
+  onAppLine?: ((appId: string, line: string) => void) | undefined
 }
 
 export interface RunningApp {
@@ -42,6 +51,8 @@ export interface RunningApp {
 export interface RestartOptions {
   /** The signal that ends the old process; default SIGTERM. SIGKILL after `stopGraceMs` either way. */
   signal?: NodeJS.Signals | undefined
+  /** How long nothing runs between the old process's exit and the new one's start (an outage); default 0. */
+  downMs?: number | undefined
 }
 
 export interface RunningSystem {
@@ -123,62 +134,94 @@ export function appEnvironment (app: ResolvedApp, ports: { http: number, grpc: n
 
 export async function startSystem (options: RunOptions): Promise<RunningSystem> {
   const base = options.env ?? process.env
-  const [command, ...commandArgs] = options.sidecarCommand ?? defaultSidecarCommand()
-  if (command === undefined) throw new RunnerError('sidecarCommand must name a program')
+  const given = options.sidecarCommand ?? defaultSidecarCommand()
+  if (given[0] === undefined) throw new RunnerError('sidecarCommand must name a program')
   const grace = options.stopGraceMs ?? 10_000
+  const show = presentation(options.terminal === true, base)
   const started: RunningApp[] = []
   const sidecars: ManagedProcess[] = []
-  type Spec = { app: ResolvedApp, ports: { http: number, grpc: number, metrics: number } }
+  type Spec = { app: ResolvedApp, index: number, command: string[], ports: { http: number, grpc: number, metrics: number } }
   const specs = new Map<string, Spec>()
   /** Apps being restarted: their old process's exit is not the app's end. */
   const restarting = new Map<string, Promise<unknown>>()
 
+  // One esbuild pass for the sidecar and every app run through tsx.
+  const compiled = options.compile === false
+    ? { commands: [[...given], ...options.apps.map((a) => [...a.command])], problems: [], cleanup: async () => {} }
+    : await compileCommands([given, ...options.apps.map((a) => a.command)], [process.cwd(), ...options.apps.map((a) => a.appDir)])
+  for (const problem of compiled.problems) options.output.write(`${problem}\n`)
+  const [command, ...commandArgs] = compiled.commands[0] as [string, ...string[]]
+
   async function stop (): Promise<void> {
     await Promise.all(started.map(async (a) => await a.app.stop(grace)))
     await Promise.all(sidecars.map(async (s) => await s.stop(grace)))
+    await compiled.cleanup()
   }
 
-  async function startSidecarOf (app: ResolvedApp, ports: { http: number, grpc: number }): Promise<ManagedProcess> {
+  function launchSidecar ({ app, index, ports }: Spec): ManagedProcess {
     const sidecar = startProcess({
       name: `daprd ${app.appId}`,
-      prefix: `== DAPR - ${app.appId} ==`,
-      command: command as string,
+      prefix: show.prefix('DAPR', app.appId, index),
+      command,
       args: [...commandArgs, ...sidecarFlags(app, ports, options.resourcesPaths ?? app.resourcesPaths)],
       cwd: app.appDir,
       env: base,
-      output: options.output
+      output: options.output,
+      format: show.format
     })
     sidecars.push(sidecar)
-    await waitForSidecar(sidecar, ports.http, base, options.sidecarReadyTimeoutMs ?? 20_000)
     return sidecar
   }
 
-  function startAppOf (app: ResolvedApp, ports: { http: number, grpc: number, metrics: number }): ManagedProcess {
-    const [appCommand, ...appArgs] = app.command as [string, ...string[]]
+  async function startSidecarOf (spec: Spec): Promise<ManagedProcess> {
+    const sidecar = launchSidecar(spec)
+    await waitForSidecar(sidecar, spec.ports.http, base, options.sidecarReadyTimeoutMs ?? 20_000)
+    return sidecar
+  }
+
+  function startAppOf ({ app, index, command: [appCommand, ...appArgs], ports }: Spec): ManagedProcess {
     return startProcess({
       name: app.appId,
-      prefix: `== APP - ${app.appId} ==`,
-      command: appCommand,
+      prefix: show.prefix('APP', app.appId, index),
+      command: appCommand as string,
       args: appArgs,
       cwd: app.appDir,
       env: appEnvironment(app, ports, base, options.appEnv),
-      output: options.output
+      output: options.output,
+      format: show.format,
+      onLine: options.onAppLine === undefined ? undefined : (line) => options.onAppLine?.(app.appId, line)
     })
   }
 
+  async function appReady (child: ManagedProcess, app: ResolvedApp): Promise<void> {
+    if (app.appPort !== undefined) await waitForApp(child, app.appPort, options.appReadyTimeoutMs ?? 60_000)
+  }
+
   try {
-    for (const app of options.apps) {
+    for (const [index, app] of options.apps.entries()) {
       const ports = {
         http: app.daprHttpPort ?? await freePort(),
         grpc: app.daprGrpcPort ?? await freePort(),
         metrics: app.metricsPort ?? await freePort()
       }
-      const sidecar = await startSidecarOf(app, ports)
-      const child = startAppOf(app, ports)
-      specs.set(app.appId, { app, ports })
-      started.push({ appId: app.appId, appPort: app.appPort, daprHttpPort: ports.http, daprGrpcPort: ports.grpc, sidecar, app: child })
-      if (app.appPort !== undefined) await waitForApp(child, app.appPort, options.appReadyTimeoutMs ?? 60_000)
+      specs.set(app.appId, { app, index, command: compiled.commands[index + 1] as string[], ports })
     }
+    // Every sidecar and every app with an app port at once: apps wait for their sidecar
+    // themselves (as they must with daprd), and a sidecar reaches its app lazily. Apps without
+    // an app port are clients (the generator): they start as soon as every server is ready,
+    // so their first call finds someone to answer it instead of a retry.
+    const launch = (spec: Spec, sidecar: ManagedProcess): RunningApp => {
+      const running = { appId: spec.app.appId, appPort: spec.app.appPort, daprHttpPort: spec.ports.http, daprGrpcPort: spec.ports.grpc, sidecar, app: startAppOf(spec) }
+      started.push(running)
+      return running
+    }
+    const all = [...specs.values()].map((spec) => ({ spec, sidecar: launchSidecar(spec) }))
+    const servers = all.filter(({ spec }) => spec.app.appPort !== undefined).map(({ spec, sidecar }) => launch(spec, sidecar))
+    const sidecarsReady = all.map(async ({ spec, sidecar }) => await waitForSidecar(sidecar, spec.ports.http, base, options.sidecarReadyTimeoutMs ?? 20_000))
+    await Promise.all([...servers.map(async (a) => await appReady(a.app, (specs.get(a.appId) as Spec).app)), ...sidecarsReady])
+    for (const { spec, sidecar } of all) if (spec.app.appPort === undefined) launch(spec, sidecar)
+    // run-file order, as before
+    started.sort((a, b) => (specs.get(a.appId) as Spec).index - (specs.get(b.appId) as Spec).index)
   } catch (err) {
     await stop()
     throw err
@@ -204,7 +247,7 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
     return failed === undefined ? 0 : typeof failed === 'number' ? failed : 1
   })
 
-  async function restart (appId: string, which: 'app' | 'sidecar', signal: NodeJS.Signals): Promise<number | string> {
+  async function restart (appId: string, which: 'app' | 'sidecar', signal: NodeJS.Signals, downMs = 0): Promise<number | string> {
     const running = started.find((a) => a.appId === appId)
     if (running === undefined) throw new RunnerError(`no app ${appId} in this system`)
     const spec = specs.get(appId) as Spec
@@ -212,11 +255,12 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
     const work = (async () => {
       const old = running[which]
       const code = await end(old, signal, grace)
+      if (downMs > 0) await sleep(downMs)
       if (which === 'sidecar') {
-        running.sidecar = await startSidecarOf(spec.app, spec.ports)
+        running.sidecar = await startSidecarOf(spec)
       } else {
-        running.app = startAppOf(spec.app, spec.ports)
-        if (spec.app.appPort !== undefined) await waitForApp(running.app, spec.app.appPort, options.appReadyTimeoutMs ?? 60_000)
+        running.app = startAppOf(spec)
+        await appReady(running.app, spec.app)
       }
       return code
     })()
@@ -232,8 +276,8 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
     apps: started,
     finished,
     stop,
-    restartApp: async (appId, opts) => await restart(appId, 'app', opts?.signal ?? 'SIGTERM'),
-    restartSidecar: async (appId, opts) => await restart(appId, 'sidecar', opts?.signal ?? 'SIGTERM')
+    restartApp: async (appId, opts) => await restart(appId, 'app', opts?.signal ?? 'SIGTERM', opts?.downMs),
+    restartSidecar: async (appId, opts) => await restart(appId, 'sidecar', opts?.signal ?? 'SIGTERM', opts?.downMs)
   }
 }
 

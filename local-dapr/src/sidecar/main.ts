@@ -20,7 +20,14 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv = pr
     process.exit(1)
   }
 
-  const logger = pino({ name: 'local-sidecar', level: config.logLevel }).child({ app_id: config.appId })
+  // Synchronous: the sidecar logs little, and a line written before a kill is never lost.
+  // A lost stdout (EPIPE: the runner is gone; EIO: the terminal is) closes the sidecar as a
+  // hang-up does, instead of leaving it running deaf. pino drops the lines after an EPIPE itself.
+  const destination = pino.destination({ fd: 1, sync: true })
+  destination.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'EIO') process.kill(process.pid, 'SIGHUP')
+  })
+  const logger = pino({ name: 'local-sidecar', level: config.logLevel }, destination).child({ app_id: config.appId })
   for (const w of config.warnings) logger.warn(w)
 
   const sidecar = await startSidecar({
@@ -33,9 +40,18 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv = pr
     process.exit(1)
   })
 
-  closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
+  // Native fault signals are left to the kernel: a JavaScript listener on SIGSEGV or SIGABRT
+  // turns a fault into an endless loop that no SIGTERM can end.
+  closeWithGrace({ delay: 10_000, logger, skip: ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTRAP', 'SIGABRT'] }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'closing after an error')
     else logger.info({ signal }, 'closing')
     await sidecar.close()
+  })
+  // After a hang-up, end by SIGHUP rather than exit(): Node 20 aborts in exit() once its terminal is gone.
+  process.once('SIGHUP', () => {
+    process.once('exit', () => {
+      process.removeAllListeners('SIGHUP')
+      process.kill(process.pid, 'SIGHUP')
+    })
   })
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parseAllDocuments } from 'yaml'
+import type { ResiliencyResource } from './resiliency/provider.js'
 import type { StoreComponent } from './store/component.js'
 import { createInMemoryStore } from './store/in-memory.js'
 import { createRedisStore, type StoreLogger } from './store/redis.js'
@@ -54,7 +55,8 @@ const ResiliencySchema = Type.Object({
   apiVersion: Type.Literal(API_VERSION),
   kind: Type.Literal('Resiliency'),
   metadata: Type.Object({ name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) }),
-  spec: Type.Object({}),
+  // Checked by the resiliency decoder, which logs and skips a bad spec as daprd does.
+  spec: Type.Optional(Type.Unknown()),
   scopes: Type.Optional(Type.Union([Type.Null(), Type.Array(Type.String())]))
 })
 
@@ -125,6 +127,8 @@ export interface LoadedResources {
   stateStores: StateStore[]
   /** Names of the Resiliency resources in scope. */
   resiliencies: string[]
+  /** The same resources, in load order, for the resiliency decoder. */
+  resiliencyResources: ResiliencyResource[]
 }
 
 /**
@@ -138,10 +142,11 @@ export async function loadResources (options: LoadResourcesOptions): Promise<Loa
   const namespace = options.env?.NAMESPACE ?? ''
   const stateStores: StateStore[] = []
   const sources = new Map<string, string>()
-  const resiliencies: string[] = []
+  const resiliencyResources: ResiliencyResource[] = []
   for (const dir of options.resourcesPaths) {
     for (const file of await yamlFilesIn(dir)) {
-      for (const doc of await readDocuments(file)) {
+      const docs = await readDocuments(file)
+      for (const [index, doc] of docs.entries()) {
         const kind = doc.kind
         if (kind === 'Subscription' || kind === 'HTTPEndpoint') {
           throw new ResourcesError('RESOURCES_ERR_NOT_EMULATED', file, `kind ${kind} is not emulated by the local sidecar`)
@@ -154,7 +159,15 @@ export async function loadResources (options: LoadResourcesOptions): Promise<Loa
         if (kind === 'Configuration') continue
         if (kind === 'Resiliency') {
           const res = check(ResiliencySchema, doc, file, 'resiliency')
-          if (inScope(res, options.appId, namespace)) resiliencies.push(res.metadata.name)
+          // daprd reads a resiliency file as one YAML document (sigs.k8s.io/yaml): a Resiliency
+          // after the first document is never seen. Standalone mode filters by scopes only.
+          if (index > 0) {
+            options.logger?.warn({ file, resiliency: res.metadata.name }, `resiliency ${res.metadata.name} is not the first document of ${file}: daprd ignores it, and so does the local sidecar`)
+            continue
+          }
+          if (res.scopes == null || res.scopes.length === 0 || res.scopes.includes(options.appId)) {
+            resiliencyResources.push({ name: res.metadata.name, namespace: res.metadata.namespace, file, spec: res.spec })
+          }
           continue
         }
         const comp = check(ComponentSchema, doc, file, `component ${JSON.stringify((doc.metadata as { name?: unknown } | undefined)?.name)}`)
@@ -169,7 +182,7 @@ export async function loadResources (options: LoadResourcesOptions): Promise<Loa
       }
     }
   }
-  return { stateStores, resiliencies }
+  return { stateStores, resiliencies: resiliencyResources.map((r) => r.name), resiliencyResources }
 }
 
 /**

@@ -13,6 +13,7 @@ import { createInvoker } from './invoke/invoker.js'
 import { createRegistry, type RegistryEntry } from './invoke/registry.js'
 import type { StateStore, StoreFeature } from './store/types.js'
 import { loadConfiguration, loadResources } from './resources.js'
+import { createResiliency, type ResiliencyResource } from './resiliency/provider.js'
 
 /** The daprd release whose behaviour this sidecar reproduces (metadata `runtimeVersion`). */
 export const RUNTIME_VERSION = '1.18.3'
@@ -42,6 +43,8 @@ export interface SidecarOptions {
   hostIp?: string | undefined
   /** Stores to serve instead of loading `resourcesPaths` (tests). */
   stores?: StateStore[] | undefined
+  /** Resiliency resources to apply with `stores` (when given, `resourcesPaths` is not read). */
+  resiliencies?: ResiliencyResource[] | undefined
   /** Environment for `{env:...}`-style component values (default process.env). */
   env?: NodeJS.ProcessEnv | undefined
   logger?: Logger | undefined
@@ -112,14 +115,16 @@ export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
   const namespace = opts.namespace ?? 'default'
   const channelAddress = opts.appChannelAddress ?? '127.0.0.1'
   let stores: StateStore[]
-  let resiliencies: string[] = []
+  let resiliencyResources: ResiliencyResource[] = opts.resiliencies ?? []
   if (opts.stores) {
     stores = opts.stores
   } else {
     const loaded = await loadResources({ resourcesPaths: opts.resourcesPaths, appId: opts.appId, env: opts.env ?? process.env, logger })
     stores = loaded.stateStores
-    resiliencies = loaded.resiliencies
+    resiliencyResources = loaded.resiliencyResources
   }
+  const resiliency = createResiliency(resiliencyResources, logger)
+  const resiliencies = resiliency.names
   let enabledFeatures: string[] = []
   if (opts.configPath !== undefined) {
     const config = await loadConfiguration(opts.configPath)
@@ -132,7 +137,7 @@ export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
     ? createAppChannel({ address: channelAddress, port: opts.appPort, appApiToken: opts.appApiToken, health: opts.appHealth, logger })
     : undefined
   const registry = createRegistry(opts.registryDir)
-  const invoker = createInvoker({ appId: opts.appId, namespace, app, registry, hostIp: opts.hostIp ?? '127.0.0.1', hostname: hostname(), logger })
+  const invoker = createInvoker({ appId: opts.appId, namespace, app, registry, hostIp: opts.hostIp ?? '127.0.0.1', hostname: hostname(), logger, resiliency })
   const extended: Record<string, string> = {}
   let closing: Promise<void> | undefined
 
@@ -176,7 +181,7 @@ export async function startSidecar (opts: SidecarOptions): Promise<Sidecar> {
   }
 
   const api = buildApiServer({
-    state: { appId: opts.appId, keyNamespace: opts.keyNamespace ?? '', stores: new Map(stores.map((s) => [s.name, s])) },
+    state: { appId: opts.appId, keyNamespace: opts.keyNamespace ?? '', stores: new Map(stores.map((s) => [s.name, s])), resiliency, logger },
     runtime,
     invoke: invoker.handle,
     apiToken: opts.apiToken,

@@ -39,3 +39,12 @@ t.test('a command that cannot start is reported', async (t) => {
   t.equal(await p.exited, -2)
   t.match(output.text, '[d] failed to start: spawn /nonexistent/program ENOENT')
 })
+
+t.test('format rewrites each line after the prefix; onLine sees it as written', async (t) => {
+  const output = new Collect()
+  const seen: string[] = []
+  const p = startProcess({ name: 'e', prefix: '[e]', command: node, args: ['-e', 'console.log("raw")'], cwd: process.cwd(), env: process.env, output, format: (l) => l.toUpperCase(), onLine: (l) => seen.push(l) })
+  t.equal(await p.exited, 0)
+  t.equal(output.text, '[e] RAW\n')
+  t.same(seen, ['raw'])
+})

@@ -1,4 +1,5 @@
 // startSystem with a stand-in sidecar: flags, exported environment, start order, stop and failure.
+import { connect } from 'node:net'
 import { resolve } from 'node:path'
 import t from 'tap'
 import { appEnvironment, defaultSidecarCommand, freePort, sidecarFlags, startSystem } from '../../src/runner/runner.js'
@@ -156,6 +157,14 @@ t.test('by default each app gets the real local sidecar', async (t) => {
   t.match(output.text, 'local sidecar started')
 })
 
+async function accepts (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => resolve(false))
+  })
+}
+
 t.test('restartApp ends one app (SIGTERM or a given signal) and starts it again on the same ports', async (t) => {
   const output = new Collect()
   const appPort = await freePort()
@@ -184,8 +193,15 @@ t.test('restartApp ends one app (SIGTERM or a given signal) and starts it again 
   t.equal(await system.restartApp('nodeapp', { signal: 'SIGKILL' }), 'SIGKILL')
   t.equal(await system.restartApp('nodeapp', { signal: 'SIGINT' }), 'SIGKILL', 'a signal the app ignores ends in SIGKILL after the grace period')
   t.equal(await system.restartApp('generator', { signal: 'SIGKILL' }), 'SIGKILL', 'an app without an app port is not waited for')
-  await output.waitFor(/(== APP - nodeapp == up[^]*){4}/)
-  t.equal(output.text.match(/== APP - nodeapp == up/g)?.length, 4, 'started once, restarted three times')
+  const downFrom = Date.now()
+  let acceptedWhileDown = false
+  const probe = (async () => { await new Promise((resolve) => setTimeout(resolve, 150)); acceptedWhileDown = await accepts(appPort) })()
+  t.equal(await system.restartApp('nodeapp', { signal: 'SIGKILL', downMs: 400 }), 'SIGKILL')
+  await probe
+  t.ok(Date.now() - downFrom >= 400, 'downMs: the app stays down that long before it starts again')
+  t.notOk(acceptedWhileDown, 'nothing listens on the app port meanwhile')
+  await output.waitFor(/(== APP - nodeapp == up[^]*){5}/)
+  t.equal(output.text.match(/== APP - nodeapp == up/g)?.length, 5, 'started once, restarted four times')
   await t.rejects(system.restartApp('nope'), { code: 'RUNNER_ERR_START', message: 'no app nope in this system' })
   const pending = system.restartApp('nodeapp')
   await t.rejects(system.restartApp('nodeapp'), { message: 'nodeapp is being restarted already' })
@@ -220,4 +236,24 @@ t.test('a restart whose new process fails rejects, and the app ends with its exi
   t.teardown(() => system.stop())
   await t.rejects(system.restartApp('nodeapp', { signal: 'SIGKILL' }), { code: 'RUNNER_ERR_START', message: `nodeapp exited with 2 before listening on port ${appPort}; its output above says why` })
   t.equal(await system.finished, 2)
+})
+
+t.test('terminal output, app lines to a listener, commands as given when compile is off', async (t) => {
+  const output = new Collect()
+  const seen: string[] = []
+  const system = await startSystem({
+    apps: [app({ command: [process.execPath, '-e', 'console.log(JSON.stringify({ level: 30, time: 0, msg: "hello from " + process.env.APP_ID }))'] })],
+    output,
+    env: { ...process.env, DAPR_API_TOKEN: 'token', NO_COLOR: '' },
+    sidecarCommand: fakeDaprd,
+    terminal: true,
+    compile: false,
+    onAppLine: (appId, line) => seen.push(`${appId}: ${line}`)
+  })
+  t.equal(await system.finished, 0)
+  t.match(seen, [/^nodeapp: \{"level":30,"time":0,"msg":"hello from nodeapp"\}$/], 'the line as the app wrote it')
+  // eslint-disable-next-line no-control-regex
+  t.match(output.text.replace(/\u001b\[\d+m/g, ''), /== APP - nodeapp == \[\d\d:\d\d:\d\d\.\d{3}\] INFO: hello from nodeapp\n/)
+  t.match(output.text, '\u001b[36m== DAPR - nodeapp ==')
+  await system.stop()
 })

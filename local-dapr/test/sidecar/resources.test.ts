@@ -63,7 +63,7 @@ t.test("the repo's own components load cleanly", async (t) => {
   t.same(other.stateStores, [], 'scoped to nodeapp and generator')
 
   const root = await loadResources({ resourcesPaths: [join(repo, 'components')], appId: 'nodeapp' })
-  t.same(root, { stateStores: [], resiliencies: [] }, 'config.yaml in a resources path is skipped; folders are not recursed')
+  t.same(root, { stateStores: [], resiliencies: [], resiliencyResources: [] }, 'config.yaml in a resources path is skipped; folders are not recursed')
 
   const config = await loadConfiguration(join(repo, 'components/config.yaml'))
   t.same(config, { name: 'appconfig', tracing: { samplingRate: '1' }, metrics: { enabled: true }, accessControl: undefined, features: [] })
@@ -87,14 +87,20 @@ spec: {}
 ---
 `,
     'a.yml': component('first', 'state.in-memory'),
+    'r.yaml': 'apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: res-first\nspec:\n  policies: {}\n',
     'notes.txt': 'kind: Nonsense',
     'c.YAML': 'not: [valid',
     nested: { 'd.yaml': component('nested', 'state.in-memory') }
   })
   const extra = folder(t, { 'x.yaml': component('third', 'state.in-memory') })
-  const { stateStores, resiliencies } = await loadResources({ resourcesPaths: [dir, extra], appId: 'nodeapp' })
+  const warnings: string[] = []
+  const logger = { info () {}, warn: (_: object, msg: string) => { warnings.push(msg) } }
+  const { stateStores, resiliencies, resiliencyResources } = await loadResources({ resourcesPaths: [dir, extra], appId: 'nodeapp', logger })
   t.same(stateStores.map((s) => s.name), ['first', 'second', 'third'])
-  t.same(resiliencies, ['res-b'])
+  // daprd reads a resiliency file as a single YAML document: res-b, second in its file, is never seen.
+  t.same(resiliencies, ['res-first'])
+  t.match(resiliencyResources, [{ name: 'res-first', spec: { policies: {} } }])
+  t.match(warnings, [/resiliency res-b is not the first document of .*b\.yaml: daprd ignores it/])
 })
 
 t.test('metadata values may be any scalar and become strings', async (t) => {
@@ -132,7 +138,7 @@ spec:
   t.match(redis.settings, { db: 2, tls: { rejectUnauthorized: true }, password: undefined, username: undefined, ttlInSeconds: 30 })
 })
 
-t.test('scopes and NAMESPACE decide which components and resiliencies apply', async (t) => {
+t.test('scopes and NAMESPACE decide which components apply; scopes alone decide for resiliencies', async (t) => {
   const scoped = (name: string, scopes: string, ns = '') => `apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata:
@@ -155,14 +161,21 @@ metadata:
   name: generator-only
 spec: {}
 scopes: [generator]
+`,
+    'h.yaml': `apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: dev-res
+  namespace: dev
+spec: {}
 `
   })
   const prod = await loadResources({ resourcesPaths: [dir], appId: 'nodeapp', env: { NAMESPACE: 'prod' } })
   t.same(prod.stateStores.map((s) => s.name), ['dup', 'open', 'nullscopes', 'prod-only'], 'a duplicate that is scoped out is no duplicate')
-  t.same(prod.resiliencies, [])
+  t.same(prod.resiliencies, ['dev-res'], 'standalone daprd does not filter resiliencies by namespace')
   const noNs = await loadResources({ resourcesPaths: [dir], appId: 'generator', env: {} })
   t.same(noNs.stateStores.map((s) => s.name), ['dup', 'open', 'nullscopes', 'dev-only', 'prod-only'], 'without NAMESPACE no namespace filter')
-  t.same(noNs.resiliencies, ['generator-only'])
+  t.same(noNs.resiliencies, ['generator-only', 'dev-res'])
 })
 
 t.test('what cannot be emulated fails, naming the file, the component and the field', async (t) => {
@@ -199,7 +212,7 @@ t.test('other kinds, versions and malformed files fail', async (t) => {
   await loadFails(t, { 'bad.yaml': 'apiVersion: [unclosed\n' }, 'RESOURCES_ERR_INVALID', /bad\.yaml: invalid YAML/)
   await loadFails(t, { 'list.yaml': '- a\n- b\n' }, 'RESOURCES_ERR_INVALID', /not a mapping/)
   await loadFails(t, { 'scalar.yaml': 'just text\n' }, 'RESOURCES_ERR_INVALID', /not a mapping/)
-  await loadFails(t, { 'r.yaml': 'apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\n' }, 'RESOURCES_ERR_INVALID', /r\.yaml: resiliency: \/spec/)
+  await loadFails(t, { 'r.yaml': 'apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: ""\n' }, 'RESOURCES_ERR_INVALID', /r\.yaml: resiliency: \/metadata\/name/)
   await loadFails(t, { 'n.yaml': 'apiVersion: dapr.io/v1alpha1\nkind: Component\nspec:\n  type: state.in-memory\n' }, 'RESOURCES_ERR_INVALID', /component undefined: \/metadata/)
   const missing = join(folder(t, {}), 'nope')
   const err = await loadResources({ resourcesPaths: [missing], appId: 'a' }).then(() => undefined, (e: unknown) => e) as ResourcesError

@@ -27,7 +27,7 @@ t.test('constants and helpers', async (t) => {
 
 t.test('loads the project components and configuration', async (t) => {
   const dir = await registryDir(t)
-  const sc = await startSidecar({ appId: 'nodeapp', httpPort: 0, resourcesPaths: ['components/common', 'components/local'], configPath: 'test/local-sidecar/fixtures/config-features.yaml', registryDir: dir, logger })
+  const sc = await startSidecar({ appId: 'nodeapp', httpPort: 0, resourcesPaths: ['components/common', 'components/local'], configPath: 'local-dapr/test/sidecar/fixtures/config-features.yaml', registryDir: dir, logger })
   t.teardown(() => sc.close())
   t.equal((await call(sc.url, 'PUT', '/v1.0/metadata/cliPID', { body: '42' })).status, 204)
   const m = json(await call(sc.url, 'GET', '/v1.0/metadata'))
@@ -39,6 +39,23 @@ t.test('loads the project components and configuration', async (t) => {
   t.same(m.appConnectionProperties, { protocol: 'http', channelAddress: '127.0.0.1' })
   t.equal((await call(sc.url, 'GET', '/v1.0/healthz')).status, 204)
   t.equal((await call(sc.url, 'POST', '/v1.0/state/statestore', { body: '[{"key":"k","value":1}]' })).status, 204)
+})
+
+t.test('resiliencies given with stores apply and are listed', async (t) => {
+  const store = fakeStore('S')
+  const sc = await startSidecar({
+    appId: 'r',
+    httpPort: 0,
+    resourcesPaths: [],
+    registryDir: await registryDir(t),
+    logger,
+    stores: [store],
+    resiliencies: [{ name: 'res', file: 'res.yaml', spec: { policies: { retries: { once: { duration: '1ms', maxRetries: 1 } } }, targets: { components: { S: { outbound: { retry: 'once' } } } } } }]
+  })
+  t.teardown(() => sc.close())
+  t.same(json(await call(sc.url, 'GET', '/v1.0/metadata')).resiliencies, [{ name: 'res' }])
+  store.failNext = { op: 'get', kind: 'unavailable', message: 'blip' }
+  t.equal((await call(sc.url, 'GET', '/v1.0/state/S/k')).status, 204, 'the store call was retried')
 })
 
 t.test('a config file without features or access control', async (t) => {

@@ -1,5 +1,9 @@
 // The state API (dapr-http-api.md §3): store lookup, key prefixing, request decoding and
 // daprd's exact status codes. What differs between Redis and in-memory lives in the stores.
+// Every store call runs under the component's outbound resiliency policy, as in daprd.
+import pino, { type Logger } from 'pino'
+import { PolicyPanicError, type ResiliencyProvider } from '../resiliency/provider.js'
+import { PermanentError, runPolicy } from '../resiliency/runner.js'
 import { StoreError, type BulkGetItem, type StateStore, type TransactionOperation } from '../store/types.js'
 import type { ApiRequest } from './context.js'
 import { metadataFromQuery, readBody } from './context.js'
@@ -12,6 +16,42 @@ export interface StateApiOptions {
   /** The `NAMESPACE` env value used by `keyPrefix: namespace` ('' when unset). */
   keyNamespace: string
   stores: ReadonlyMap<string, StateStore>
+  /** Resiliency policies for the stores (`targets.components.<name>.outbound`); none when absent. */
+  resiliency?: ResiliencyProvider | undefined
+  logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> | undefined
+}
+
+const quiet = pino({ level: 'silent' })
+
+/** Runs one store operation under the store's outbound policy (timeout, retries, breaker). */
+async function outbound<T> (ctx: ApiRequest, opts: StateApiOptions, store: StateStore, op: () => Promise<T>): Promise<T> {
+  const logger = opts.logger ?? quiet
+  let def
+  try {
+    def = opts.resiliency?.componentOutboundPolicy(store.name, 'Statestore')
+  } catch (err) {
+    logger.error({ err, store: store.name }, `http: panic serving ${ctx.method} ${ctx.rawPath}: ${(err as Error).message}`)
+    throw err
+  }
+  const ac = new AbortController()
+  if (def !== undefined) ctx.res.once('close', () => ac.abort())
+  return await runPolicy(def, () => op(), { logger, signal: ac.signal })
+}
+
+/** Errors of a save: an etag error is final; anything else may be retried. */
+function permanentIfEtag (err: unknown): unknown {
+  return err instanceof StoreError && (err.kind === 'etag-mismatch' || err.kind === 'etag-invalid') ? new PermanentError(err) : err
+}
+
+/** A policy panic passes through untouched; any other failure becomes daprd's API error. */
+function panicOr (err: unknown, apiError: () => DaprError): unknown {
+  return err instanceof PolicyPanicError ? err : apiError()
+}
+
+class BulkSaveError extends Error {
+  constructor (readonly failures: Array<{ status: number, text: string }>) {
+    super(failures.map((f) => f.text).join('\n'))
+  }
 }
 
 /** `GetModifiedStateKey` (§3.1); throws the illegal-key error for `||`. */
@@ -66,9 +106,10 @@ async function getState (ctx: ApiRequest, opts: StateApiOptions): Promise<void> 
   const full = modifiedKey(key, store, opts)
   let found
   try {
-    found = await store.get(full, metadataFromQuery(ctx.query))
+    const meta = metadataFromQuery(ctx.query)
+    found = await outbound(ctx, opts, store, () => store.get(full, meta))
   } catch (err) {
-    throw errors.stateGet(key, store.name, (err as Error).message)
+    throw panicOr(err, () => errors.stateGet(key, store.name, (err as Error).message))
   }
   if (!found) return sendEmpty(ctx.res)
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': found.data.length }
@@ -102,25 +143,51 @@ async function saveState (ctx: ApiRequest, opts: StateApiOptions): Promise<void>
     }
   })
   if (requests.length === 1) {
+    const request = requests[0] as (typeof requests)[number]
     try {
-      await store.set(requests[0] as (typeof requests)[number])
+      await outbound(ctx, opts, store, async () => {
+        try {
+          await store.set(request)
+        } catch (err) {
+          throw permanentIfEtag(err)
+        }
+      })
     } catch (err) {
       const e = storeErrorText(err)
-      throw errors.stateSave(e.status, store.name, e.text)
+      throw panicOr(err, () => errors.stateSave(e.status, store.name, e.text))
     }
     return sendEmpty(ctx.res)
   }
-  // daprd's default BulkSet: every item in parallel, independently, not atomically.
-  const results = await Promise.allSettled(requests.map((r) => store.set(r)))
-  const failures = results.flatMap((r) => r.status === 'rejected' ? [storeErrorText(r.reason)] : [])
-  if (failures.length === 0) return sendEmpty(ctx.res)
-  const joined = failures.map((f) => f.text).join('\n')
-  if (failures.every((f) => f.status !== 500)) {
-    const status = failures.some((f) => f.status === 400) ? 400 : 409
-    const prefix = status === 409 ? 'possible etag mismatch. error from state store: ' : 'invalid etag value: '
-    throw errors.stateSave(status, store.name, prefix + joined)
+  // daprd's default BulkSet: every item in parallel, independently, not atomically. A retry
+  // repeats only the items that failed with something other than an etag error.
+  let pending = requests
+  try {
+    await outbound(ctx, opts, store, async () => {
+      const attempt = pending
+      const results = await Promise.allSettled(attempt.map((r) => store.set(r)))
+      const failures = results.flatMap((r) => r.status === 'rejected' ? [{ reason: r.reason as unknown, text: storeErrorText(r.reason) }] : [])
+      if (failures.length === 0) return
+      const retry = attempt.filter((_, i) => {
+        const r = results[i] as PromiseSettledResult<void>
+        return r.status === 'rejected' && permanentIfEtag(r.reason) === r.reason
+      })
+      const err = new BulkSaveError(failures.map((f) => f.text))
+      if (retry.length === 0) throw new PermanentError(err)
+      pending = retry
+      throw err
+    })
+  } catch (err) {
+    if (!(err instanceof BulkSaveError)) throw panicOr(err, () => errors.stateSave(500, store.name, (err as Error).message))
+    const failures = err.failures
+    const joined = failures.map((f) => f.text).join('\n')
+    if (failures.every((f) => f.status !== 500)) {
+      const status = failures.some((f) => f.status === 400) ? 400 : 409
+      const prefix = status === 409 ? 'possible etag mismatch. error from state store: ' : 'invalid etag value: '
+      throw errors.stateSave(status, store.name, prefix + joined)
+    }
+    throw errors.stateSave(500, store.name, joined)
   }
-  throw errors.stateSave(500, store.name, joined)
+  sendEmpty(ctx.res)
 }
 
 async function deleteState (ctx: ApiRequest, opts: StateApiOptions): Promise<void> {
@@ -129,15 +196,17 @@ async function deleteState (ctx: ApiRequest, opts: StateApiOptions): Promise<voi
   const full = modifiedKey(key, store, opts)
   const ifMatch = ctx.req.headers['if-match']
   try {
-    await store.delete({
+    const request = {
       key: full,
       etag: ifMatch === undefined || ifMatch === '' ? undefined : ifMatch,
       metadata: metadataFromQuery(ctx.query),
       options: { concurrency: ctx.query.get('concurrency')?.[0], consistency: ctx.query.get('consistency')?.[0] }
-    })
+    }
+    // daprd runs Delete under the policy as is: an etag mismatch on delete is retried.
+    await outbound(ctx, opts, store, () => store.delete(request))
   } catch (err) {
     const e = storeErrorText(err)
-    throw errors.stateDelete(e.status, key, e.text)
+    throw panicOr(err, () => errors.stateDelete(e.status, key, e.text))
   }
   sendEmpty(ctx.res)
 }
@@ -179,9 +248,9 @@ async function bulkGet (ctx: ApiRequest, opts: StateApiOptions): Promise<void> {
   const full = keys.map((k) => modifiedKey(k, store, opts))
   let items: BulkGetItem[]
   try {
-    items = await store.bulkGet(full, metadata, parallelism)
+    items = await outbound(ctx, opts, store, () => store.bulkGet(full, metadata, parallelism))
   } catch (err) {
-    throw errors.bulkGet((err as Error).message)
+    throw panicOr(err, () => errors.bulkGet((err as Error).message))
   }
   let out: string
   try {
@@ -238,9 +307,9 @@ async function transaction (ctx: ApiRequest, opts: StateApiOptions): Promise<voi
       : { operation: 'delete', request }
   })
   try {
-    await store.multi(operations, metadata)
+    await outbound(ctx, opts, store, () => store.multi(operations, metadata))
   } catch (err) {
-    throw errors.transaction((err as Error).message)
+    throw panicOr(err, () => errors.transaction((err as Error).message))
   }
   sendEmpty(ctx.res)
 }
@@ -257,6 +326,11 @@ export async function respondOrFail (ctx: ApiRequest, run: () => Promise<void>):
     await run()
   } catch (err) {
     if (err instanceof DaprError) return sendError(ctx.res, err)
+    // Go's net/http recovers a handler's panic by closing the connection, with no answer.
+    if (err instanceof PolicyPanicError) {
+      ctx.res.destroy()
+      return
+    }
     throw err
   }
 }

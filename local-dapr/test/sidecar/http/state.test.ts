@@ -194,3 +194,64 @@ t.test('body over 4 MiB is a malformed request', async (t) => {
 t.test('respondOrFail rethrows what is not a DaprError', async (t) => {
   await t.rejects(respondOrFail({} as ApiRequest, async () => { throw new Error('x') }), { message: 'x' })
 })
+
+t.test('resiliency: every store call runs under the store\'s outbound policy', async (t) => {
+  const { buildApiServer } = await import('../../../src/sidecar/http/server.js')
+  const { createResiliency } = await import('../../../src/sidecar/resiliency/provider.js')
+  const pino = (await import('pino')).default
+  const logger = pino({ level: 'silent' })
+  const resiliency = createResiliency([{
+    name: 'r',
+    file: 'r.yaml',
+    spec: {
+      policies: { retries: { quick: { duration: '1ms', maxRetries: 2 } }, circuitBreakers: { once: { trip: 'consecutiveFailures >= 1', timeout: '1h' } } },
+      targets: { components: { S: { outbound: { retry: 'quick' } }, T: { outbound: { circuitBreaker: 'once' } }, P: { outbound: { circuitBreaker: 'missing' } } } }
+    }
+  }], logger)
+  const S = fakeStore('S')
+  const T = fakeStore('T')
+  const P = fakeStore('P')
+  const server = buildApiServer({
+    state: { appId: 'A', keyNamespace: '', stores: new Map([['S', S], ['T', T], ['P', P]]), resiliency, logger },
+    runtime: {} as never,
+    invoke: async () => {},
+    logger
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }))
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  const count = (store: typeof S, op: string) => store.calls.filter((c) => c.op === op).length
+
+  S.failNext = { op: 'get', kind: 'unavailable', message: 'blip' }
+  t.equal((await call(url, 'GET', '/v1.0/state/S/k')).status, 204, 'a failed get is retried')
+  t.equal(count(S, 'get'), 1, '(the fake store records successful calls only)')
+  S.failNext = { op: 'set', kind: 'failed', message: 'blip' }
+  t.equal((await call(url, 'POST', '/v1.0/state/S', { body: '[{"key":"k","value":1}]' })).status, 204, 'a failed save is retried')
+  t.equal(count(S, 'set'), 1)
+  let r = await call(url, 'POST', '/v1.0/state/S', { body: '[{"key":"k","value":1,"etag":"stale"}]' })
+  t.equal(r.status, 409)
+  t.equal(count(S, 'set'), 2, 'an etag mismatch on save is final, not retried')
+  const etag = S.data.get('A||k')?.etag as string
+  S.failNext = { op: 'delete', kind: 'etag-mismatch', message: 'changed' }
+  t.equal((await call(url, 'DELETE', '/v1.0/state/S/k', { headers: { 'if-match': etag } })).status, 204, 'daprd retries an etag mismatch on delete')
+  t.equal(count(S, 'delete'), 1)
+
+  S.failNext = { op: 'set', kind: 'unavailable', message: 'blip' }
+  const before = count(S, 'set')
+  t.equal((await call(url, 'POST', '/v1.0/state/S', { body: '[{"key":"a","value":1},{"key":"b","value":2}]' })).status, 204)
+  t.equal(count(S, 'set') - before, 2, 'the retry repeats only the item that failed (b is not saved twice)')
+  const again = count(S, 'set')
+  r = await call(url, 'POST', '/v1.0/state/S', { body: '[{"key":"a","value":1},{"key":"b","value":2,"etag":"stale"}]' })
+  t.equal(r.status, 409)
+  t.equal(count(S, 'set') - again, 2, 'etag failures alone end the bulk save')
+
+  T.failNext = { op: 'get', kind: 'unavailable', message: 'down' }
+  t.match(json(await call(url, 'GET', '/v1.0/state/T/k')).message, /down/)
+  r = await call(url, 'GET', '/v1.0/state/T/k')
+  t.same([r.status, json(r).message], [500, 'fail to get k from state store T: circuit breaker is open'])
+  r = await call(url, 'POST', '/v1.0/state/T', { body: '[{"key":"a","value":1},{"key":"b","value":2}]' })
+  t.same([r.status, json(r).message], [500, 'failed saving state in state store T: circuit breaker is open'])
+  for (const [m, p, body] of [['GET', '/v1.0/state/P/k', undefined], ['POST', '/v1.0/state/P', '[{"key":"k","value":1}]'], ['POST', '/v1.0/state/P', '[{"key":"k","value":1},{"key":"j","value":1}]'], ['DELETE', '/v1.0/state/P/k', undefined], ['POST', '/v1.0/state/P/bulk', '{"keys":["k"]}'], ['POST', '/v1.0/state/P/transaction', '{"operations":[{"operation":"delete","request":{"key":"k"}}]}']] as const) {
+    await t.rejects(call(url, m, p, body === undefined ? {} : { body }), `${m} ${p}: a component naming an undefined breaker panics in daprd: no answer`)
+  }
+})

@@ -95,3 +95,58 @@ t.test('remote invocation through the peer internal server', async (t) => {
   r = await call(api.url, 'GET', '/v1.0/invoke/C/method/x')
   t.match(json(r).message, /^failed to invoke, id: C, err: rpc error: code = Unavailable desc = connection error: dial tcp .*connection refused$/)
 })
+
+t.test('resiliency: the app target\'s policy retries, replays the body, times out', async (t) => {
+  const { createResiliency } = await import('../../../src/sidecar/resiliency/provider.js')
+  const resiliency = createResiliency([{
+    name: 'r',
+    file: 'r.yaml',
+    spec: {
+      policies: { timeouts: { short: '100ms' }, retries: { quick: { duration: '1ms', maxRetries: 2, matching: { httpStatusCodes: '503' } } } },
+      targets: { apps: { A: { retry: 'quick', timeout: 'short' }, 'http://ext': { retry: 'quick' } } }
+    }
+  }], logger)
+  const calls: Array<{ path: string, body: string }> = []
+  let flaky = 0
+  const app: AppChannel = {
+    address: '127.0.0.1',
+    port: 1,
+    async invoke (_verb, path, _headers, body, signal) {
+      const chunks: Buffer[] = []
+      if (body) for await (const c of body) chunks.push(c as Buffer)
+      calls.push({ path, body: Buffer.concat(chunks).toString() })
+      if (path === '/flaky') return ++flaky === 1 ? res(503, 'busy') : res(200, `got ${calls.at(-1)?.body}`)
+      if (path === '/busy') return res(503, 'still busy', { 'x-app': '1' })
+      if (path === '/missing') return res(404, 'no')
+      if (path === '/slow') return await new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))))
+      throw new Error('error invoking app channel: refused')
+    },
+    ready: () => true,
+    healthy: () => true,
+    close: async () => {}
+  }
+  const invoker = createInvoker({ appId: 'A', namespace: 'default', app, registry: fakeRegistry({}), hostIp: '127.0.0.1', hostname: 'h', logger, resiliency })
+  t.teardown(() => invoker.close())
+  const api = await startApi(t, { invoke: invoker.handle })
+  const inv = (path: string, opts: Parameters<typeof call>[3] = {}) => call(api.url, 'POST', `/v1.0/invoke/A/method/${path}`, opts)
+  const tries = (path: string) => calls.filter((c) => c.path === path).length
+
+  let r = await inv('flaky', { body: 'hello' })
+  t.same([r.status, r.body], [200, 'got hello'], 'a 503 is retried and the body replayed')
+  t.same(calls.filter((c) => c.path === '/flaky').map((c) => c.body), ['hello', 'hello'])
+  r = await inv('busy', { body: 'x' })
+  t.same([r.status, r.body, r.headers['x-app'], r.headers['content-type']], [503, 'still busy', '1', 'application/json'], 'exhausted: the app\'s last answer')
+  t.equal(tries('/busy'), 3)
+  r = await inv('missing')
+  t.same([r.status, tries('/missing')], [404, 1], 'a status outside matching is not retried')
+  r = await inv('refused')
+  t.same([r.status, json(r).message, tries('/refused')], [500, 'failed to invoke, id: A, err: error invoking app channel: refused', 3], 'transport errors are retried whatever matching says')
+  r = await inv('refused', { headers: { 'transfer-encoding': 'chunked' }, body: 'x' })
+  t.equal(tries('/refused'), 4, 'a chunked request is never retried')
+  r = await inv('busy', { headers: { 'transfer-encoding': 'chunked' }, body: 'x' })
+  t.same([r.status, r.body, tries('/busy')], [503, 'still busy', 4], 'a chunked request\'s error answer is streamed, not retried')
+  r = await inv('slow')
+  t.same([r.status, json(r).message, tries('/slow')], [500, 'failed to invoke, id: A, err: context deadline exceeded', 3])
+  r = await call(api.url, 'GET', '/v1.0/invoke/http%3A%2F%2Fext/method/x')
+  t.match(json(r).message, /does not invoke external HTTP endpoints/)
+})
