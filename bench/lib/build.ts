@@ -5,6 +5,7 @@
 // for these isolated modules); type checking is `npm run typecheck`'s job.
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import ts from 'typescript'
 
 export interface BuildResult {
@@ -55,5 +56,8 @@ export async function buildForBench (root: string): Promise<BuildResult> {
     await writeFile(target, outputText)
     transpiled++
   }
+  // The production build too (scripts/build.mjs), into <outDir>/dist: what the image runs.
+  const { buildServices } = await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href) as { buildServices: (o: { root: string, outdir: string }) => Promise<unknown> }
+  await buildServices({ root, outdir: join(outDir, 'dist') })
   return { outDir, transpiled, upToDate, ms: performance.now() - started }
 }

@@ -36,6 +36,8 @@ export interface Context {
   log (line: string): void
   /** A path inside the built tree, e.g. built('bench/cells/client.js'). */
   built (path: string): string
+  /** The production build's entry point of a service (scripts/build.mjs: bundle + main.js). */
+  bundled (service: 'order' | 'generator', file?: 'main.js' | 'server.js'): string
 }
 
 export function makeContext (root: string, buildDir: string, cpus: CpuPlan, mode: Mode): Context {
@@ -46,7 +48,8 @@ export function makeContext (root: string, buildDir: string, cpus: CpuPlan, mode
     cpus,
     mode,
     log: (line) => { process.stderr.write(`[bench +${((Date.now() - start) / 1000).toFixed(0).padStart(3)}s] ${line}\n`) },
-    built: (path) => join(buildDir, path)
+    built: (path) => join(buildDir, path),
+    bundled: (service, file = 'main.js') => join(buildDir, 'dist', service, file)
   }
 }
 

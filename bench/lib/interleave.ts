@@ -2,7 +2,7 @@
 // fresh) take turns, one window at a time, in an order rotated every round. Only one runs at
 // any moment, so each gets the whole client CPU while it runs.
 import { rotate } from './context.js'
-import type { LoadSummary } from './loop.js'
+import type { LoadSummary, WindowResult } from './loop.js'
 import type { Child, Message } from './proc.js'
 
 export interface Contender {
@@ -21,7 +21,7 @@ export interface WindowPlan {
   rounds: number
   /** Around every window: e.g. read the stub's connection counters, sample a server's RSS. */
   before?: (name: string, measured: boolean) => Promise<void>
-  after?: (name: string, measured: boolean) => Promise<void>
+  after?: (name: string, measured: boolean, ran: WindowResult) => Promise<void>
 }
 
 export async function interleave (contenders: readonly Contender[], plan: WindowPlan): Promise<Map<string, LoadSummary & Record<string, unknown>>> {
@@ -29,8 +29,8 @@ export async function interleave (contenders: readonly Contender[], plan: Window
   const window = async (c: Contender, ms: number, measure: boolean): Promise<void> => {
     await plan.before?.(c.name, measure)
     c.child.send({ type: 'run', ms, measure, minOps: measure ? 0 : plan.warmupCalls, capMs: plan.warmupCapMs, leadMs: plan.leadMs })
-    await c.child.next('ran', Math.max(ms, plan.warmupCapMs) + 30_000)
-    await plan.after?.(c.name, measure)
+    const ran = await c.child.next<Message & WindowResult>('ran', Math.max(ms, plan.warmupCapMs) + 30_000)
+    await plan.after?.(c.name, measure, ran)
   }
   for (const c of contenders) await window(c, plan.warmupMs, false)
   for (let round = 0; round < plan.rounds; round++) {

@@ -20,12 +20,15 @@ export interface LoadSummary {
   cpuUsPerCall: number
 }
 
+/** One window: `ops` recorded (after the lead-in), `calls` every call that completed in it. */
+export interface WindowResult { ops: number, calls: number, ms: number, errors: number }
+
 export interface Load {
   /**
    * Runs for `ms`. A measured run records the calls that complete after `leadMs`; an
    * unmeasured (warm-up) run goes on until `minOps` calls or `capMs`.
    */
-  run (ms: number, measure: boolean, minOps?: number, capMs?: number, leadMs?: number): Promise<{ ops: number, ms: number, errors: number }>
+  run (ms: number, measure: boolean, minOps?: number, capMs?: number, leadMs?: number): Promise<WindowResult>
   summary (): LoadSummary
 }
 
@@ -38,7 +41,7 @@ export function createLoad (call: () => Promise<unknown>, concurrency: number): 
   let windowMs = 0
   let cpuUs = 0
 
-  async function run (ms: number, measure: boolean, minOps = 0, capMs = ms, leadMs = 0): Promise<{ ops: number, ms: number, errors: number }> {
+  async function run (ms: number, measure: boolean, minOps = 0, capMs = ms, leadMs = 0): Promise<WindowResult> {
     // One object for the window's state: the workers read flags that the timers below set.
     const w = { stopping: false, recording: false, done: 0, calls: 0, failed: 0 }
     async function worker (): Promise<void> {
@@ -90,7 +93,7 @@ export function createLoad (call: () => Promise<unknown>, concurrency: number): 
       windowMs += recorded
       cpuUs += cpu.user + cpu.system
     }
-    return { ops: measure ? w.done : w.calls, ms: measure ? recorded : performance.now() - started, errors: w.failed }
+    return { ops: measure ? w.done : w.calls, calls: w.calls, ms: measure ? recorded : performance.now() - started, errors: w.failed }
   }
 
   function summary (): LoadSummary {

@@ -1,7 +1,7 @@
 // Child processes for benchmark cells: pinned to a CPU with taskset when it exists, an IPC
 // channel for results, a deadline on every wait, and a kill that never outlives the driver.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 export interface CpuPlan {
   taskset: boolean
@@ -150,6 +150,42 @@ export function rssOf (pid: number): number | undefined {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = /VmRSS:\s*(\d+)\s*kB/.exec(status)?.[1]
     return kb === undefined ? undefined : Number(kb) * 1024
+  } catch {
+    return undefined
+  }
+}
+
+let clockTicks: number | undefined
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, nearly always 100). */
+export function ticksPerSecond (): number {
+  if (clockTicks === undefined) {
+    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
+    const n = Number(out.stdout?.trim())
+    clockTicks = Number.isInteger(n) && n > 0 ? n : 100
+  }
+  return clockTicks
+}
+
+/**
+ * CPU time a process has used so far, in µs, all its threads: the sum of the scheduler's
+ * run time in /proc/<pid>/task/<tid>/schedstat (nanoseconds), else user + system time from
+ * /proc/<pid>/stat (10 ms ticks: too coarse for a window of a few hundred requests). The
+ * server's own cost, whatever the load generator does. Undefined once the process is gone.
+ */
+export function cpuUsOf (pid: number): number | undefined {
+  try {
+    let ns = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+    if (Number.isFinite(ns) && ns > 0) return ns / 1000
+  } catch {}
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const utime = Number(fields[11])
+    const stime = Number(fields[12])
+    return (utime + stime) * 1e6 / ticksPerSecond()
   } catch {
     return undefined
   }

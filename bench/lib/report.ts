@@ -1,9 +1,10 @@
 // Markdown tables from a results object: what `npm run bench` prints, writes next to the
 // JSON, and (with --update-docs) splices into docs/benchmarks.md.
 import type { ClientSection, Impl, Op } from '../sections/client.js'
-import type { PipelineSection } from '../sections/pipeline.js'
+import { PROCESSES, type PipelineSection } from '../sections/pipeline.js'
 import type { ServicesSection } from '../sections/services.js'
 import type { SidecarSection } from '../sections/sidecar.js'
+import type { StartupSection, StartupWhat } from '../sections/startup.js'
 import { fmtNum, fmtRatio, fmtSpread, ratio, type Spread } from './stats.js'
 
 export interface Results {
@@ -37,6 +38,7 @@ export interface Results {
     services?: ServicesSection | undefined
     sidecar?: SidecarSection | undefined
     pipeline?: PipelineSection | undefined
+    startup?: StartupSection | undefined
   }
 }
 
@@ -48,8 +50,10 @@ export function renderMarkdown (r: Results): string {
   out.push(`Run of ${m.startedAt} (${m.mode}, commit ${m.commit}, ${m.durationS} s). Each cell: ${m.reps} repetition(s), each in a fresh process warmed up for ${m.warmupMs} ms and at least ${m.warmupCalls} calls, then ${m.rounds} windows of ${m.windowMs} ms (the first ${m.leadMs} ms not counted) taking turns with the other contenders of its comparison; the services use ${m.slowRounds} windows of ${m.slowWindowMs} ms (${m.slowLeadMs} ms not counted). Medians of the repetitions with (min–max).`)
   out.push(`Machine: ${m.cpuModel}, ${m.cpuCount} CPU(s) (allowed ${m.cpusAllowed}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; ${m.pinning}. Load average (1/5/15 min) ${m.loadBefore} before, ${m.loadAfter} after: the machine was shared with other work.`)
   out.push('')
+  out.push(...renderTargets(r))
   if (r.sections.client !== undefined) out.push(...renderClient(r.sections.client))
   if (r.sections.services !== undefined) out.push(...renderServices(r.sections.services))
+  if (r.sections.startup !== undefined) out.push(...renderStartup(r.sections.startup))
   if (r.sections.sidecar !== undefined) out.push(...renderSidecar(r.sections.sidecar))
   if (r.sections.pipeline !== undefined) out.push(...renderPipeline(r.sections.pipeline))
   for (const s of m.skipped) out.push(`- Skipped: ${s.split('\n')[0] ?? s}`)
@@ -113,34 +117,105 @@ function renderSidecar (s: SidecarSection): string[] {
 
 const TARGET_NAMES: Record<string, string> = {
   noop: 'no-op Fastify route (ceiling)',
+  'thin-stub': 'thin route: bare Fastify + 3 raw undici state calls, stub daprd',
+  'order-stub': 'POST /neworder on the order service, stub daprd',
   inmem: 'POST /neworder via local sidecar, in-memory',
   redis: 'POST /neworder via local sidecar, Redis',
   'inmem-direct': 'POST /neworder straight to the order service, in-memory'
 }
 
 function renderServices (s: ServicesSection): string[] {
-  const out: string[] = ['#### Services: requests/s and latency (µs)', '']
-  out.push('| target | concurrency | requests/s | ours / ceiling | p50 | p99 | RSS idle → loaded MB |')
-  out.push('|---|---:|---:|---:|---:|---:|---:|')
+  const out: string[] = ['#### Services: requests/s, server CPU per request and latency (µs)', '']
+  out.push('| target | concurrency | requests/s | / ceiling | server CPU per request (by process) | p50 | p99 | RSS idle → loaded MB |')
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|')
   for (const c of [1, 32]) {
     const noop = s.cells.find((x) => x.target === 'noop' && x.concurrency === c)
     for (const x of s.cells.filter((y) => y.concurrency === c)) {
-      out.push(`| ${TARGET_NAMES[x.target] ?? x.target} | ${c} | ${fmtSpread(x.opsPerSec)} | ${x.target === 'noop' ? '1.00×' : fmtRatio(ratio(x.opsPerSec, noop?.opsPerSec))} | ${fmtNum(x.p50Us.median)} | ${fmtNum(x.p99Us.median)} | ${fmtNum(x.rssIdleBytes.median / 1e6)} → ${fmtNum(x.rssLoadedBytes.median / 1e6)} |`)
+      const byProcess = x.processes.length > 1 ? ` (${x.processes.map((p, i) => `${p} ${fmtNum(x.serverCpuUsPerRequestByProcess[i]?.median ?? NaN)}`).join(' + ')})` : ''
+      out.push(`| ${TARGET_NAMES[x.target] ?? x.target} | ${c} | ${fmtSpread(x.opsPerSec)} | ${x.target === 'noop' ? '1.00×' : fmtRatio(ratio(x.opsPerSec, noop?.opsPerSec))} | ${fmtSpread(x.serverCpuUsPerRequest)}${byProcess} | ${fmtNum(x.p50Us.median)} | ${fmtNum(x.p99Us.median)} | ${fmtNum(x.rssIdleBytes.median / 1e6)} → ${fmtNum(x.rssLoadedBytes.median / 1e6)} |`)
     }
   }
   out.push('', 'RSS is summed over the target\'s server processes (sidecar + order service; the no-op app alone); "loaded" is the highest sample at the end of a measured window. Idle RSS by process: ' +
     Object.entries(s.rssIdleByProcess).map(([k, v]) => `${k} ${fmtNum(v.median / 1e6)} MB`).join(', ') + '.', '')
-  const floor = s.startup.find((x) => x.what === 'node-floor')
-  const svc = s.startup.find((x) => x.what === 'order-service')
-  out.push('#### Start-up (ms, process spawn on the server CPU)', '')
-  out.push('| what | ms | × node floor |')
-  out.push('|---|---:|---:|')
-  out.push(`| \`node -e ''\` (spawn to exit: the floor) | ${fmtSpread(floor?.ms)} | 1.00× |`)
-  out.push(`| built order service, spawn to first 200 on /healthz | ${fmtSpread(svc?.ms)} | ${fmtRatio(ratio(svc?.ms, floor?.ms))} |`)
+  for (const n of s.notes) out.push(`- ${n}`)
+  out.push('')
+  return out
+}
+
+const STARTUP_NAMES: Record<StartupWhat, string> = {
+  floor: "`node -e ''` (spawn to exit)",
+  noop: 'no-op Fastify app (the target)',
+  'order-files': 'order service, one file per module (tsc output)',
+  'order-bundle': 'order service, esbuild bundle',
+  'order-main': 'order service, production build: bundle + compile cache (main.js)'
+}
+
+function renderStartup (s: StartupSection): string[] {
+  const out: string[] = ['#### Start-up: spawn to the first 200 on /healthz (ms, server CPU)', '']
+  const names = s.runtimes.map((r) => `${r.name === 'node20' ? 'Node 20' : 'Node 24'} (${r.version})`)
+  out.push(`| what | ${names.map((n) => `${n} ms | × no-op app`).join(' | ')} |`)
+  out.push(`|---|${s.runtimes.map(() => '---:|---:').join('|')}|`)
+  for (const what of Object.keys(STARTUP_NAMES) as StartupWhat[]) {
+    const cols = s.runtimes.map((r) => {
+      const x = s.cells.find((c) => c.runtime === r.name && c.what === what)
+      const noop = s.cells.find((c) => c.runtime === r.name && c.what === 'noop')
+      return `${fmtSpread(x?.ms)} | ${fmtRatio(ratio(x?.ms, noop?.ms))}`
+    })
+    out.push(`| ${STARTUP_NAMES[what]} | ${cols.join(' | ')} |`)
+  }
   out.push('')
   for (const n of s.notes) out.push(`- ${n}`)
   out.push('')
   return out
+}
+
+/** Issue 14's targets, each with its measured ratio: the first table of the page. */
+function renderTargets (r: Results): string[] {
+  const rows: Array<[string, string, string]> = []
+  const verdict = (ok: boolean | undefined): string => ok === undefined ? 'not measured' : ok ? 'reached' : '**not reached**'
+  const sv = r.sections.services
+  if (sv !== undefined) {
+    for (const c of [1, 32]) {
+      const ours = sv.cells.find((x) => x.target === 'order-stub' && x.concurrency === c)?.serverCpuUsPerRequest
+      const thin = sv.cells.find((x) => x.target === 'thin-stub' && x.concurrency === c)?.serverCpuUsPerRequest
+      const q = ratio(ours, thin)
+      rows.push([`1. order service CPU per new order ≤ 1.0× the thin route (c=${c})`, `${fmtNum(ours?.median ?? NaN)} vs ${fmtNum(thin?.median ?? NaN)} µs: **${fmtRatio(q)}**`, verdict(Number.isFinite(q) ? q <= 1 : undefined)])
+    }
+  }
+  const st = r.sections.startup
+  if (st !== undefined) {
+    for (const rt of st.runtimes) {
+      const ours = st.cells.find((x) => x.runtime === rt.name && x.what === 'order-main')?.ms
+      const noop = st.cells.find((x) => x.runtime === rt.name && x.what === 'noop')?.ms
+      const q = ratio(ours, noop)
+      rows.push([`2. cold start ≤ 1.0× a no-op Fastify app (${rt.version})`, `${fmtNum(ours?.median ?? NaN)} vs ${fmtNum(noop?.median ?? NaN)} ms: **${fmtRatio(q)}**`, verdict(Number.isFinite(q) ? q <= 1 : undefined)])
+    }
+  }
+  const cl = r.sections.client
+  if (cl !== undefined) {
+    for (const c of [1, 32]) {
+      const qs = (['save', 'get', 'delete', 'invoke'] as const).map((op) => {
+        const o = cl.cells.find((x) => x.impl === 'ours' && x.op === op && x.concurrency === c)?.opsPerSec
+        const u = cl.cells.find((x) => x.impl === 'undici' && x.op === op && x.concurrency === c)?.opsPerSec
+        return [op, ratio(o, u)] as const
+      })
+      const finite = qs.filter(([, q]) => Number.isFinite(q))
+      rows.push([`3. client ≥ 1.0× a bare undici Pool.request loop, every operation (c=${c})`, qs.map(([op, q]) => `${op} ${fmtRatio(q)}`).join(', '), verdict(finite.length === 0 ? undefined : finite.every(([, q]) => q >= 1))])
+    }
+    const ours = cl.imports.find((i) => i.impl === 'ours')?.importMs
+    const und = cl.imports.find((i) => i.impl === 'undici')?.importMs
+    const q = ratio(ours, und)
+    rows.push(['3. client import ≤ 1.1× undici\'s own import', `${fmtNum(ours?.median ?? NaN, 1)} vs ${fmtNum(und?.median ?? NaN, 1)} ms: **${fmtRatio(q)}**`, verdict(Number.isFinite(q) ? q <= 1.1 : undefined)])
+  }
+  const pl = r.sections.pipeline
+  if (pl !== undefined && sv !== undefined) {
+    const orders = pl.cells.find((x) => x.store === 'in-memory' && x.concurrency === 32)?.ordersPerSec
+    const noop = sv.cells.find((x) => x.target === 'noop' && x.concurrency === 32)?.opsPerSec
+    const q = ratio(orders, noop)
+    rows.push(['4. pipeline ≥ 1/15 (0.067×) of the no-op route\'s requests/s, generator c=32', `${fmtNum(orders?.median ?? NaN)} orders/s vs ${fmtNum(noop?.median ?? NaN)} req/s: **${fmtRatio(q)}** (1/${fmtNum(1 / q)})`, verdict(Number.isFinite(q) ? q >= 1 / 15 : undefined)])
+  }
+  if (rows.length === 0) return []
+  return ['#### Targets of issue 14 (this run)', '', '| target | measured | |', '|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`), '']
 }
 
 function renderPipeline (s: PipelineSection): string[] {
@@ -151,6 +226,14 @@ function renderPipeline (s: PipelineSection): string[] {
     const stored = x.runs.reduce((a, r) => a + r.stored, 0)
     const sent = x.runs.reduce((a, r) => a + r.count, 0)
     out.push(`| ${x.store} | ${x.concurrency} | ${fmtSpread(x.ordersPerSec)} | ${stored} / ${sent} (${fmtNum(stored / sent * 100, 1)} %) |`)
+  }
+  out.push('', '#### Pipeline: where an order goes, hop by hop (medians of the repetitions)', '')
+  out.push(`| store | generator concurrency | wall time per order (1 / rate) ms | inside the order service ms | of which state saves ms (saves per order) | CPU per order µs: ${PROCESSES.join(' / ')} | CPU per order, all four µs |`)
+  out.push('|---|---:|---:|---:|---:|---:|---:|')
+  for (const x of s.cells) {
+    const cpu = x.cpuUsPerOrder.map((c) => c.median)
+    const total = cpu.reduce((a, b) => a + b, 0)
+    out.push(`| ${x.store} | ${x.concurrency} | ${fmtNum(1000 / x.ordersPerSec.median, 2)} | ${fmtNum(x.appRequestMs.median, 2)} | ${fmtNum(x.stateSaveMs.median * x.stateSavesPerOrder.median, 2)} (${fmtNum(x.stateSavesPerOrder.median, 2)}) | ${cpu.map((c) => fmtNum(c)).join(' / ')} | ${fmtNum(total)} |`)
   }
   out.push('')
   for (const n of s.notes) out.push(`- ${n}`)

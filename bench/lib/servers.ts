@@ -103,15 +103,29 @@ export async function startSidecar (ctx: Context, options: { appId: string, reso
   return { port, child }
 }
 
-/** The built order service, ready when /healthz says 200. */
+/** The order service as the image runs it (the esbuild bundle's main.js), ready when /healthz says 200. */
 export async function startOrderService (ctx: Context, options: { daprHttpPort: number, port?: number }): Promise<{ port: number, child: Child }> {
   const port = options.port ?? await freePort()
-  const child = spawnNode(ctx.built('src/order/server.js'), [], {
+  const child = spawnNode(ctx.bundled('order'), [], {
     cpu: ctx.cpus.server,
     cwd: ctx.root,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DAPR_HTTP_PORT: String(options.daprHttpPort), LOG_LEVEL: 'warn', APP_API_TOKEN: undefined, DAPR_API_TOKEN: undefined }
   })
   await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200, 20_000, child)
+  return { port, child }
+}
+
+/** The zero-work stub daprd (bench/stub-daprd.ts) on the given CPU. */
+export async function startStub (ctx: Context, cpu: string | undefined): Promise<{ port: number, child: Child }> {
+  const child = spawnNode(ctx.built('bench/stub-daprd.js'), [], { cpu, ipc: true })
+  const { port } = await child.next<Message & { port: number }>('ready', 20_000)
+  return { port, child }
+}
+
+/** The thin reference route (bench/cells/thin-server.ts) in front of a stub daprd. */
+export async function startThin (ctx: Context, stubPort: number): Promise<{ port: number, child: Child }> {
+  const child = spawnNode(ctx.built('bench/cells/thin-server.js'), [], { cpu: ctx.cpus.server, ipc: true, env: { ...process.env, STUB_PORT: String(stubPort) } })
+  const { port } = await child.next<Message & { port: number }>('ready', 20_000)
   return { port, child }
 }
 

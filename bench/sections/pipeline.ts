@@ -13,6 +13,7 @@ import type { ResolvedApp } from '../../local-dapr/src/runner/run-file.js'
 import type { RunOptions, RunningSystem } from '../../local-dapr/src/runner/runner.js'
 import type { SidecarClientOptions, SidecarClient } from '../../src/sidecar/index.js'
 import { rotate, type Context } from '../lib/context.js'
+import { cpuUsOf } from '../lib/proc.js'
 import { freePort, redisAvailable, resourcesFor, startRedis, type RedisServer, type StoreKind } from '../lib/servers.js'
 import { spread, type Spread } from '../lib/stats.js'
 
@@ -25,7 +26,16 @@ export interface PipelineRun {
   /** Whole run: from the generator's first delivery to its last. */
   totalMs: number
   timedOut: boolean
+  /** CPU per order of each process between 10 % and 90 % of the count (µs), by PROCESSES. */
+  cpuUsPerOrder: number[]
+  /** From the order service's own metrics over the whole run (ms, means). */
+  appRequestMs: number
+  stateSaveMs: number
+  stateSavesPerOrder: number
 }
+
+/** The pipeline's processes, in the order an order crosses them. */
+export const PROCESSES = ['generator', 'generator\'s sidecar', 'nodeapp\'s sidecar', 'order service'] as const
 
 export interface PipelineCell {
   store: StoreKind
@@ -33,6 +43,10 @@ export interface PipelineCell {
   runs: PipelineRun[]
   ordersPerSec: Spread
   storedShare: Spread
+  cpuUsPerOrder: Spread[]
+  appRequestMs: Spread
+  stateSaveMs: Spread
+  stateSavesPerOrder: Spread
 }
 
 export interface PipelineSection {
@@ -70,14 +84,25 @@ export async function pipelineSection (ctx: Context, skipped: string[], withRedi
   for (const concurrency of [1, 32]) {
     for (const store of stores) {
       const list = runs.get(`${store}/${concurrency}`) ?? []
-      cells.push({ store, concurrency, runs: list, ordersPerSec: spread(list.map((r) => r.ordersPerSec)), storedShare: spread(list.map((r) => r.stored / r.count)) })
+      cells.push({
+        store,
+        concurrency,
+        runs: list,
+        ordersPerSec: spread(list.map((r) => r.ordersPerSec)),
+        storedShare: spread(list.map((r) => r.stored / r.count)),
+        cpuUsPerOrder: PROCESSES.map((_, i) => spread(list.map((r) => r.cpuUsPerOrder[i] ?? NaN))),
+        appRequestMs: spread(list.map((r) => r.appRequestMs)),
+        stateSaveMs: spread(list.map((r) => r.stateSaveMs)),
+        stateSavesPerOrder: spread(list.map((r) => r.stateSavesPerOrder))
+      })
     }
   }
   return {
     cells,
     notes: [
       `Orders per run: ${counts[1]} at concurrency 1, ${counts[32]} at 32. Processes not pinned: generator, two sidecars and the order service share both CPUs with the driver.`,
-      'GENERATOR_INTERVAL_MS=0, LOG_LEVEL=warn for the apps and --log-level warn for the sidecars; the generator appends each delivered id to a file (appendFileSync), which is part of the measured path.'
+      'GENERATOR_INTERVAL_MS=0, LOG_LEVEL=warn for the apps and --log-level warn for the sidecars; the generator appends each delivered id to a file (appendFileSync), which is part of the measured path.',
+      'CPU per order by process: run time (/proc/<pid>/task/*/schedstat) between the samples at 10 % and 90 % of the count over the orders delivered in between. Time in the order service and per state save: its own Prometheus histograms (http_request_duration_seconds for POST /neworder, sidecar_call_duration_seconds for state.save), means over the run.'
     ]
   }
 }
@@ -125,19 +150,22 @@ async function pipelineRun (ctx: Context, input: RunInput): Promise<PipelineRun>
     const generator = system.apps.find((a) => a.appId === 'generator')
     const nodeapp = system.apps.find((a) => a.appId === 'nodeapp')
     if (generator === undefined || nodeapp === undefined) throw new Error('dapr.yaml has no generator or no nodeapp app')
-    // Sample the delivered count; the rate is taken between 10 % and 90 % of the count.
-    const samples: Array<{ t: number, n: number }> = []
+    // Sample the delivered count; the rate is taken between 10 % and 90 % of the count. Each
+    // sample also reads the four processes' CPU time (/proc), for the CPU per order by hop.
+    const pids = [generator.app.child.pid, generator.sidecar.child.pid, nodeapp.sidecar.child.pid, nodeapp.app.child.pid]
+    const cpuNow = (): number[] => pids.map((pid) => pid === undefined ? NaN : cpuUsOf(pid) ?? NaN)
+    const samples: Array<{ t: number, n: number, cpu: number[] }> = []
     const deadline = started + (ctx.mode.name === 'quick' ? 20_000 : 40_000)
     let timedOut = false
     while (!generator.app.hasExited()) {
-      samples.push({ t: performance.now(), n: await lines(deliveredFile) })
+      samples.push({ t: performance.now(), n: await lines(deliveredFile), cpu: cpuNow() })
       if (performance.now() > deadline) {
         timedOut = true
         break
       }
       await sleep(25)
     }
-    samples.push({ t: performance.now(), n: await lines(deliveredFile) })
+    samples.push({ t: performance.now(), n: await lines(deliveredFile), cpu: cpuNow() })
     const ids = (await readFile(deliveredFile, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '')
     const total = samples.at(-1)?.n ?? 0
     const at = (share: number) => samples.find((s) => s.n >= share * total)
@@ -145,14 +173,51 @@ async function pipelineRun (ctx: Context, input: RunInput): Promise<PipelineRun>
     const b = at(0.9)
     const first = samples.find((s) => s.n > 0)
     const ordersPerSec = a !== undefined && b !== undefined && b.t > a.t ? (b.n - a.n) / ((b.t - a.t) / 1000) : NaN
+    const cpuUsPerOrder = pids.map((_, i) => a !== undefined && b !== undefined && b.n > a.n ? ((b.cpu[i] ?? NaN) - (a.cpu[i] ?? NaN)) / (b.n - a.n) : NaN)
+    // The order service's view of each order, from its own metrics (the same histograms
+    // Prometheus scrapes): time inside the service per request, and per state call.
+    const metrics = await scrapeMetrics(`http://127.0.0.1:${appPort}/metrics`)
+    const reqSum = metric(metrics, 'http_request_duration_seconds_sum', 'route="/neworder"')
+    const reqCount = metric(metrics, 'http_request_duration_seconds_count', 'route="/neworder"')
+    const saveSum = metric(metrics, 'sidecar_call_duration_seconds_sum', 'operation="state.save"')
+    const saveCount = metric(metrics, 'sidecar_call_duration_seconds_count', 'operation="state.save"')
     const stored = await countStored(input.createSidecarClient, nodeapp.daprHttpPort, ids)
     if (ids.length === 0) throw new Error(`no order delivered; last output:\n${output}`)
-    return { rep: input.rep, count: input.count, delivered: ids.length, stored, ordersPerSec, totalMs: first === undefined ? NaN : (samples.at(-1)?.t ?? NaN) - first.t, timedOut }
+    return {
+      rep: input.rep,
+      count: input.count,
+      delivered: ids.length,
+      stored,
+      ordersPerSec,
+      totalMs: first === undefined ? NaN : (samples.at(-1)?.t ?? NaN) - first.t,
+      timedOut,
+      cpuUsPerOrder,
+      appRequestMs: reqSum / reqCount * 1000,
+      stateSaveMs: saveSum / saveCount * 1000,
+      stateSavesPerOrder: saveCount / reqCount
+    }
   } finally {
     await system.stop()
     await resources.remove()
     await rm(deliveredFile, { force: true })
   }
+}
+
+async function scrapeMetrics (url: string): Promise<string> {
+  const { request } = await import('undici')
+  const res = await request(url)
+  return await res.body.text()
+}
+
+/** Sum of the samples of `name` whose labels contain `label` (NaN when there is none). */
+function metric (text: string, name: string, label: string): number {
+  let sum = NaN
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || !line.includes(label)) continue
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1))
+    sum = Number.isNaN(sum) ? value : sum + value
+  }
+  return sum
 }
 
 async function lines (file: string): Promise<number> {

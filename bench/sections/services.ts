@@ -1,17 +1,20 @@
 // Part 3, the services: POST /neworder through the local sidecar (service invocation into
 // the order service, which stores through the same sidecar) with the in-memory and the Redis
-// store, vs a no-op Fastify route: the ceiling for a Node HTTP service on this machine. All
-// servers share the server CPU, the load runs on the client CPU; the targets take turns.
-// Then the built order service's start time against `node -e ''`, and RSS idle and loaded.
+// store, vs a no-op Fastify route: the ceiling for a Node HTTP service on this machine. And
+// issue 14's comparison: the order service (production build) against a zero-work stub
+// daprd, vs the thin reference route (bench/cells/thin-server.ts) against the same stub.
+// All servers share the server CPU; the load and the stub run on the client CPU; the targets
+// take turns. Each target's server CPU per request is read from /proc/<pid>/stat around
+// every measured window (what the load generator does cannot distort it), and RSS idle and loaded.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { rotate, slowWindows, type Context } from '../lib/context.js'
 import { interleave } from '../lib/interleave.js'
 import type { LoadSummary } from '../lib/loop.js'
-import { rssOf, spawnNode, type Child } from '../lib/proc.js'
-import { freePort, redisAvailable, resourcesFor, startNoop, startOrderService, startRedis, startSidecar, type RedisServer } from '../lib/servers.js'
+import { cpuUsOf, rssOf, spawnNode, type Child } from '../lib/proc.js'
+import { freePort, redisAvailable, resourcesFor, startNoop, startOrderService, startRedis, startSidecar, startStub, startThin, type RedisServer } from '../lib/servers.js'
 import { spread, type Spread } from '../lib/stats.js'
 
-export const SERVICE_TARGETS = ['noop', 'inmem', 'redis', 'inmem-direct'] as const
+export const SERVICE_TARGETS = ['noop', 'thin-stub', 'order-stub', 'inmem', 'redis', 'inmem-direct'] as const
 export type ServiceTarget = typeof SERVICE_TARGETS[number]
 
 export interface ServiceRun extends LoadSummary {
@@ -20,6 +23,10 @@ export interface ServiceRun extends LoadSummary {
   /** Sum over the target's server processes (sidecar + order service, or the no-op app). */
   rssIdleBytes: number
   rssLoadedBytes: number
+  /** Server CPU (all the target's processes) over every call completed in the measured windows. */
+  serverCpuUsPerRequest: number
+  /** The same by process, in the order of the target's processes. */
+  serverCpuUsPerRequestByProcess: number[]
 }
 
 export interface ServiceCell {
@@ -31,17 +38,14 @@ export interface ServiceCell {
   p99Us: Spread
   rssIdleBytes: Spread
   rssLoadedBytes: Spread
-}
-
-export interface StartupCell {
-  what: 'node-floor' | 'order-service'
-  runsMs: number[]
-  ms: Spread
+  serverCpuUsPerRequest: Spread
+  /** Median by process (names in `processes`). */
+  serverCpuUsPerRequestByProcess: Spread[]
+  processes: string[]
 }
 
 export interface ServicesSection {
   cells: ServiceCell[]
-  startup: StartupCell[]
   /** Idle RSS of the processes of one stack, by process. */
   rssIdleByProcess: Record<string, Spread>
   notes: string[]
@@ -50,6 +54,8 @@ export interface ServicesSection {
 interface Stack {
   url: string
   pids: number[]
+  /** What each pid is, e.g. ['local sidecar', 'order service']. */
+  names: string[]
   stop (): Promise<void>
 }
 
@@ -82,6 +88,8 @@ export async function servicesSection (ctx: Context, skipped: string[]): Promise
             }
           }
           const loaded = new Map<string, number>()
+          const cpuStart = new Map<string, number[]>()
+          const cpuUsed = new Map<string, { us: number[], calls: number }>()
           const order = rotate(targets, rep)
           const children = order.map((target) => ({
             name: target,
@@ -90,18 +98,38 @@ export async function servicesSection (ctx: Context, skipped: string[]): Promise
           try {
             const results = await interleave(children, {
               ...slowWindows(ctx.mode),
+              before: async (name, measured) => {
+                if (measured) cpuStart.set(name, (stacks.get(name as ServiceTarget) as Stack).pids.map((pid) => cpuUsOf(pid) ?? NaN))
+              },
               // Each window's end is still under load: sample the servers' RSS there.
-              after: async (name, measured) => {
+              after: async (name, measured, ran) => {
                 if (!measured) return
-                const rss = (stacks.get(name as ServiceTarget) as Stack).pids.reduce((a, pid) => a + (rssOf(pid) ?? NaN), 0)
+                const stack = stacks.get(name as ServiceTarget) as Stack
+                const rss = stack.pids.reduce((a, pid) => a + (rssOf(pid) ?? NaN), 0)
                 loaded.set(name, Math.max(loaded.get(name) ?? 0, rss))
+                // Every call completed in the window (lead-in included) against the CPU the
+                // servers used from just before the window's first call to just after its last.
+                const start = cpuStart.get(name) ?? []
+                const used = cpuUsed.get(name) ?? { us: stack.pids.map(() => 0), calls: 0 }
+                stack.pids.forEach((pid, i) => { used.us[i] = (used.us[i] as number) + (cpuUsOf(pid) ?? NaN) - (start[i] ?? NaN) })
+                used.calls += ran.calls
+                cpuUsed.set(name, used)
               }
             })
             for (const target of order) {
               const r = results.get(target) as unknown as LoadSummary & { connections: number }
-              const run: ServiceRun = { ...r, rep, rssIdleBytes: idle.get(target) ?? NaN, rssLoadedBytes: loaded.get(target) ?? NaN }
+              const used = cpuUsed.get(target) ?? { us: [], calls: 0 }
+              const byProcess = used.us.map((us) => used.calls > 0 ? us / used.calls : NaN)
+              const run: ServiceRun = {
+                ...r,
+                rep,
+                rssIdleBytes: idle.get(target) ?? NaN,
+                rssLoadedBytes: loaded.get(target) ?? NaN,
+                serverCpuUsPerRequest: byProcess.reduce((a, b) => a + b, 0),
+                serverCpuUsPerRequestByProcess: byProcess
+              }
               runs.set(`${target}/${concurrency}`, [...(runs.get(`${target}/${concurrency}`) ?? []), run])
-              ctx.log(`services ${target.padEnd(12)} c=${concurrency} rep ${rep + 1}: ${Math.round(r.opsPerSec)} req/s, p50 ${r.p50Us.toFixed(0)} µs, p99 ${r.p99Us.toFixed(0)} µs, ${r.connections} conn(s), RSS ${(run.rssIdleBytes / 1e6).toFixed(0)} → ${(run.rssLoadedBytes / 1e6).toFixed(0)} MB${r.errors > 0 ? `, ${r.errors} errors (${r.firstError})` : ''}`)
+              ctx.log(`services ${target.padEnd(12)} c=${concurrency} rep ${rep + 1}: ${Math.round(r.opsPerSec)} req/s, server CPU ${run.serverCpuUsPerRequest.toFixed(0)} µs/req (${byProcess.map((x) => x.toFixed(0)).join(' + ')}), p50 ${r.p50Us.toFixed(0)} µs, p99 ${r.p99Us.toFixed(0)} µs, ${r.connections} conn(s), RSS ${(run.rssIdleBytes / 1e6).toFixed(0)} → ${(run.rssLoadedBytes / 1e6).toFixed(0)} MB${r.errors > 0 ? `, ${r.errors} errors (${r.firstError})` : ''}`)
             }
           } finally {
             await Promise.all(children.map(async ({ child }) => { await Promise.race([child.exited, sleep(5000)]); await child.stop() }))
@@ -118,6 +146,7 @@ export async function servicesSection (ctx: Context, skipped: string[]): Promise
   for (const concurrency of [1, 32]) {
     for (const target of targets) {
       const list = runs.get(`${target}/${concurrency}`) ?? []
+      const processes = namesOf.get(target) ?? []
       cells.push({
         target,
         concurrency,
@@ -126,24 +155,40 @@ export async function servicesSection (ctx: Context, skipped: string[]): Promise
         p50Us: spread(list.map((r) => r.p50Us)),
         p99Us: spread(list.map((r) => r.p99Us)),
         rssIdleBytes: spread(list.map((r) => r.rssIdleBytes)),
-        rssLoadedBytes: spread(list.map((r) => r.rssLoadedBytes))
+        rssLoadedBytes: spread(list.map((r) => r.rssLoadedBytes)),
+        serverCpuUsPerRequest: spread(list.map((r) => r.serverCpuUsPerRequest)),
+        serverCpuUsPerRequestByProcess: processes.map((_, i) => spread(list.map((r) => r.serverCpuUsPerRequestByProcess[i] ?? NaN))),
+        processes
       })
     }
   }
-  const startup = await startupCells(ctx)
-  notes.push('The order service and the sidecars run with LOG_LEVEL / --log-level warn: no per-order log lines.')
+  notes.push('The order service and the sidecars run with LOG_LEVEL / --log-level warn: no per-order log lines. The order service is the production build (scripts/build.mjs: the esbuild bundle, started through its main.js).')
+  notes.push('Server CPU per request: run time of the target\'s processes (/proc/<pid>/task/*/schedstat, all threads, ns) from just before to just after each measured window, over every call completed in it; the stub daprd runs on the load\'s CPU and is not counted.')
   return {
     cells,
-    startup,
     rssIdleByProcess: Object.fromEntries([...rssByProcess].map(([k, v]) => [k, spread(v)])),
     notes
   }
 }
 
+/** What the processes of each target are, for the report. */
+const namesOf = new Map<ServiceTarget, string[]>()
+
 async function startStacks (ctx: Context, targets: readonly ServiceTarget[], redis: RedisServer | undefined): Promise<Map<ServiceTarget, Stack>> {
   const stacks = new Map<ServiceTarget, Stack>()
   const noop = await startNoop(ctx)
-  stacks.set('noop', { url: `http://127.0.0.1:${noop.port}/neworder`, pids: [noop.child.pid], stop: async () => { await noop.child.stop() } })
+  stacks.set('noop', { url: `http://127.0.0.1:${noop.port}/neworder`, pids: [noop.child.pid], names: ['no-op app'], stop: async () => { await noop.child.stop() } })
+  // The stub daprd shares the load's CPU: only the server under test runs on the server CPU.
+  const stub = await startStub(ctx, ctx.cpus.client)
+  const thin = await startThin(ctx, stub.port)
+  stacks.set('thin-stub', { url: `http://127.0.0.1:${thin.port}/neworder`, pids: [thin.child.pid], names: ['thin route'], stop: async () => { await thin.child.stop() } })
+  const ours = await startOrderService(ctx, { daprHttpPort: stub.port })
+  stacks.set('order-stub', {
+    url: `http://127.0.0.1:${ours.port}/neworder`,
+    pids: [ours.child.pid],
+    names: ['order service'],
+    stop: async () => { await ours.child.stop(); await stub.child.stop() }
+  })
   const kinds: Array<['inmem' | 'redis', 'in-memory' | 'redis']> = [['inmem', 'in-memory']]
   if (targets.includes('redis') && redis !== undefined) kinds.push(['redis', 'redis'])
   for (const [name, kind] of kinds) {
@@ -162,59 +207,9 @@ async function startStacks (ctx: Context, targets: readonly ServiceTarget[], red
       await sidecar.child.stop()
       await resources.remove()
     }
-    stacks.set(name, { url: `http://127.0.0.1:${sidecar.port}/v1.0/invoke/nodeapp/method/neworder`, pids: [sidecar.child.pid, app.child.pid], stop })
-    if (name === 'inmem') stacks.set('inmem-direct', { url: `http://127.0.0.1:${app.port}/neworder`, pids: [sidecar.child.pid, app.child.pid], stop: async () => {} })
+    stacks.set(name, { url: `http://127.0.0.1:${sidecar.port}/v1.0/invoke/nodeapp/method/neworder`, pids: [sidecar.child.pid, app.child.pid], names: ['local sidecar', 'order service'], stop })
+    if (name === 'inmem') stacks.set('inmem-direct', { url: `http://127.0.0.1:${app.port}/neworder`, pids: [sidecar.child.pid, app.child.pid], names: ['local sidecar', 'order service'], stop: async () => {} })
   }
+  for (const [name, stack] of stacks) namesOf.set(name, stack.names)
   return stacks
-}
-
-/** Process start to the first 200 on /healthz of the built order service, and `node -e ''` start to exit. */
-async function startupCells (ctx: Context): Promise<StartupCell[]> {
-  const reps = ctx.mode.name === 'quick' ? 1 : 7
-  const floor: number[] = []
-  const service: number[] = []
-  const whats = ['node-floor', 'order-service'] as const
-  for (let rep = -1; rep < reps; rep++) {
-    for (const what of rotate(whats, rep + 1)) {
-      let ms: number
-      if (what === 'node-floor') {
-        const t0 = performance.now()
-        const child = spawnNode('-e', [''], { cpu: ctx.cpus.server })
-        await child.exited
-        ms = performance.now() - t0
-      } else {
-        ms = await timeToHealthy(ctx)
-      }
-      if (rep >= 0) (what === 'node-floor' ? floor : service).push(ms)
-    }
-  }
-  ctx.log(`startup: node -e '' ${spread(floor).median.toFixed(0)} ms, order service to first 200 ${spread(service).median.toFixed(0)} ms`)
-  return [{ what: 'node-floor', runsMs: floor, ms: spread(floor) }, { what: 'order-service', runsMs: service, ms: spread(service) }]
-}
-
-async function timeToHealthy (ctx: Context): Promise<number> {
-  const port = await freePort()
-  const unused = await freePort() // no sidecar: liveness does not need one
-  const { request } = await import('undici')
-  const t0 = performance.now()
-  const child = spawnNode(ctx.built('src/order/server.js'), [], {
-    cpu: ctx.cpus.server,
-    cwd: ctx.root,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DAPR_HTTP_PORT: String(unused), LOG_LEVEL: 'warn', APP_API_TOKEN: undefined, DAPR_API_TOKEN: undefined }
-  })
-  try {
-    const deadline = t0 + 20_000
-    while (performance.now() < deadline) {
-      if (child.proc.exitCode !== null) throw new Error(`the order service exited (${child.proc.exitCode})\n${child.tail()}`)
-      try {
-        const res = await request(`http://127.0.0.1:${port}/healthz`, { reset: true })
-        await res.body.dump()
-        if (res.statusCode === 200) return performance.now() - t0
-      } catch {}
-      await sleep(2)
-    }
-    throw new Error(`the order service did not answer /healthz within 20 s\n${child.tail()}`)
-  } finally {
-    await child.stop()
-  }
 }

@@ -144,7 +144,7 @@ export function checkDaprSchema (b: DeployBundle): Issue[] {
       issues.push({ check: 'DAPR_SCHEMA', where: ref(o), message: `Dapr kind ${o.kind} is not one this project uses` })
       continue
     }
-    for (const e of Value.Errors(schema, o)) issues.push({ check: 'DAPR_SCHEMA', where: ref(o), message: `${e.path || '/'}: ${e.message}` })
+    for (const e of Value.Errors(schema, o)) issues.push({ check: 'DAPR_SCHEMA', where: ref(o), message: `${e.path}: ${e.message}` })
   }
   return issues
 }

@@ -36,8 +36,8 @@ export function parseDockerfile (text: string): Instruction[] {
     }
     const full = (pending + line).trim()
     pending = ''
-    const m = /^(\S+)\s*(.*)$/.exec(full)
-    if (m) out.push({ keyword: (m[1] ?? '').toUpperCase(), args: (m[2] ?? '').trim(), line: start })
+    const keyword = full.split(/\s/, 1)[0] as string
+    out.push({ keyword: keyword.toUpperCase(), args: full.slice(keyword.length).trim(), line: start })
   })
   return out
 }
@@ -69,11 +69,14 @@ export function checkDockerfile (b: DeployBundle): Issue[] {
     const image = parts[0] ?? ''
     const alias = parts[1]?.toUpperCase() === 'AS' ? parts[2] : undefined
     if (!names.has(image)) {
-      const tag = /:([^/@]+)(@|$)/.exec(image)?.[1]
+      const tag = /:([^/@]+)(@|$)/.exec(image)?.[1] ?? ''
+      const version = /^\d+\.\d+\.\d+/.exec(tag)?.[0]
       if (image.includes('$')) fail('DOCKERFILE_FROM', from.line, `FROM ${image}: use a literal, pinned image`)
-      else if (!DIGEST.test(image) && (tag === undefined || !/^\d+\.\d+\.\d+/.test(tag))) fail('DOCKERFILE_FROM', from.line, `FROM ${image}: pin a full version tag (x.y.z) or a digest`)
-      else if (/^(docker\.io\/(library\/)?)?node:/.test(image) && !/^24\./.test(tag ?? '')) fail('DOCKERFILE_FROM', from.line, `FROM ${image}: the services target Node 24`)
-      else if (/^(docker\.io\/(library\/)?)?node:/.test(image) && compareVersions(/^[\d.]+/.exec(tag ?? '')?.[0] ?? '0', NODE_24_FLOOR) < 0) fail('DOCKERFILE_FROM', from.line, `FROM ${image}: older than Node ${NODE_24_FLOOR}, which carries the 2026 security releases`)
+      else if (!DIGEST.test(image) && version === undefined) fail('DOCKERFILE_FROM', from.line, `FROM ${image}: pin a full version tag (x.y.z) or a digest`)
+      else if (/^(docker\.io\/(library\/)?)?node:/.test(image)) {
+        if (version === undefined || !version.startsWith('24.')) fail('DOCKERFILE_FROM', from.line, `FROM ${image}: the services target Node 24`)
+        else if (compareVersions(version, NODE_24_FLOOR) < 0) fail('DOCKERFILE_FROM', from.line, `FROM ${image}: older than Node ${NODE_24_FLOOR}, which carries the 2026 security releases`)
+      }
     }
     if (alias) names.add(alias)
   }
@@ -92,9 +95,10 @@ export function checkDockerfile (b: DeployBundle): Issue[] {
     if (/\b(npm|pnpm)\s+(install|i|add)\b/.test(i.args)) fail('DOCKERFILE_NPM', i.line, 'use npm ci (lockfile-exact), not npm install')
   }
   const finalRuns = runs(last)
-  if (!finalRuns.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))) fail('DOCKERFILE_NPM', last[0]?.line ?? 0, 'the final stage must install production deps only (npm ci --omit=dev)')
-  if (!finalRuns.some((r) => r.includes('/usr/local/lib/node_modules/npm'))) fail('DOCKERFILE_NPM', last[0]?.line ?? 0, 'the final stage must delete npm after installing (no npm at runtime)')
-  if (finalRuns.some((r) => /\bnpm run\b/.test(r))) fail('DOCKERFILE_NPM', last[0]?.line ?? 0, 'the final stage must not build; build in an earlier stage')
+  const lastFrom = last[0]?.line ?? 0
+  if (!finalRuns.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))) fail('DOCKERFILE_NPM', lastFrom, 'the final stage must install production deps only (npm ci --omit=dev)')
+  if (!finalRuns.some((r) => r.includes('/usr/local/lib/node_modules/npm'))) fail('DOCKERFILE_NPM', lastFrom, 'the final stage must delete npm after installing (no npm at runtime)')
+  if (finalRuns.some((r) => /\bnpm run\b/.test(r))) fail('DOCKERFILE_NPM', lastFrom, 'the final stage must not build; build in an earlier stage')
   if (!all.slice(0, -1).some((s) => runs(s).some((r) => /\bnpm ci\b/.test(r) && !r.includes('--omit=dev')) && runs(s).some((r) => /\bnpm run build\b/.test(r)))) {
     fail('DOCKERFILE_NPM', 0, 'a build stage must run npm ci (with dev deps) and npm run build')
   }

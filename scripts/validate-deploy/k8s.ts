@@ -90,10 +90,10 @@ function k8sTypes (): { checker: ts.TypeChecker, roots: Map<string, ts.Type> } {
   const roots = new Map<string, ts.Type>()
   sf?.forEachChild((node) => {
     if (ts.isTypeAliasDeclaration(node)) {
-      const key = keys[Number(node.name.text.slice(1))]
+      const key = keys[Number(node.name.text.slice(1))] as string
       const type = checker.getTypeAtLocation(node.name)
       // An unresolved import gives `any`; that would silently accept everything.
-      if (key !== undefined && !(type.flags & ts.TypeFlags.Any)) roots.set(key, type)
+      if (!(type.flags & ts.TypeFlags.Any)) roots.set(key, type)
     }
   })
   typeCache = { checker, roots }

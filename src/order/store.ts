@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { configure } from 'safe-stable-stringify'
-import { isTransientSidecarError, type SidecarClient, type StateApi, type TraceContext } from '../sidecar/index.js'
+import { SidecarEtagMismatchError, SidecarHttpError, isTransientSidecarError, type SidecarClient, type StateApi, type TraceContext } from '../sidecar/index.js'
 import { orderErrors } from './errors.js'
 import { LATEST_ORDER_KEY, OrderDataSchema, OrderRecordSchema, orderKey, type OrderData, type OrderRecord } from './schemas.js'
 
@@ -57,17 +57,19 @@ export function createOrderStore ({ sidecar, storeName }: OrderStoreOptions): Or
     async create (data, traceContext) {
       const key = orderKey(data.orderId)
       const digest = digestOf(data)
-      const existing = await read(key, traceContext)
-      if (existing !== undefined) return settle(existing, digest, data)
+      // Two state calls for a new order: the first-write save of its key, then the latest
+      // key. The order key is read only when that save fails, to learn why.
       try {
-        // first-write: of two concurrent creators of one id, only one can win.
+        // first-write: of two creators of one id (now or earlier), only the first can win.
         await sidecar.state.save(storeName, { key, value: { data, digest }, concurrency: 'first-write' }, { traceContext })
       } catch (err) {
-        // Either a racing request wrote the key first (in-memory says 409, Redis a 500), or
-        // the store failed, or our write landed but its answer was lost. The key tells which.
+        // Either the key was already written (in-memory says 409, Redis a 500 ERR_STATE_SAVE),
+        // or the store failed, or our write landed but its answer was lost. The key tells which.
         const now = await read(key, traceContext).catch(() => undefined)
         if (now === undefined) throw translate(err)
         settle(now, digest, data)
+        // Someone stored this very order first; that request records it as the latest.
+        if (isWriteConflict(err)) return 'existing'
       }
       await guard(sidecar.state.save(storeName, { key: LATEST_ORDER_KEY, value: data }, { traceContext }))
       return 'created'
@@ -93,6 +95,15 @@ const canonicalJson = configure({ deterministic: true, strict: true })
 /** SHA-256 of `value` as JSON with object keys sorted, so key order does not matter. */
 export function digestOf (value: unknown): string {
   return createHash('sha256').update(canonicalJson(value) as string).digest('hex')
+}
+
+/**
+ * The store refused a first-write because the key exists: in-memory answers 409, Redis a 500
+ * ERR_STATE_SAVE. (A Redis outage gives that 500 too; the caller tells them apart by reading the key.)
+ */
+function isWriteConflict (err: unknown): boolean {
+  if (err instanceof SidecarEtagMismatchError) return true
+  return err instanceof SidecarHttpError && err.statusCode === 500 && err.errorCode === 'ERR_STATE_SAVE'
 }
 
 async function guard<T> (call: Promise<T>): Promise<T> {

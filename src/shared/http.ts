@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import createError, { type FastifyErrorConstructor } from '@fastify/error'
 import { LogController, type FastifyBaseLogger, type FastifyError, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
+import { lazySerializers, lazyValidators } from './lazy-compile.js'
 import { requestTrace } from './trace.js'
 
 /** Every 4xx/5xx body of both services. */
@@ -86,7 +87,10 @@ export class AccessLogAtDebug extends LogController {
  * `return503OnClosing` is off because Fastify's own 503 body does not have our shape; while
  * closing, requests on open connections are still served and `/readyz` says 503.
  * Ajv type coercion is off: `orderId` is a string-or-integer union, and coercion would
- * silently turn `42` into `"42"` (or the reverse) depending on the branch order.
+ * silently turn `42` into `"42"` (or the reverse) depending on the branch order. Start-up
+ * (docs/benchmarks.md): ajv does not check each schema against its meta-schema (compiling
+ * that was a sixth of the start; the schemas are TypeBox's, checked by the tests), and each
+ * validator and serializer is compiled on its first use (`lazy-compile.ts`).
  * Every request's logger carries `reqId` (a UUID, unique across replicas and restarts, unlike
  * Fastify's per-process counter) and the `traceId` of its W3C trace (`requestTrace`), so the
  * lines of one order can be found across services and next to daprd's spans.
@@ -104,7 +108,8 @@ export function serverOptions (logger: FastifyBaseLogger | undefined): FastifySe
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler: answerClientError,
-    ajv: { customOptions: { coerceTypes: false, allErrors: true } }
+    ajv: { customOptions: { coerceTypes: false, allErrors: true, validateSchema: false } },
+    schemaController: { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } }
   }
 }
 

@@ -1,8 +1,9 @@
 // createSidecarClient: one undici Pool per sidecar, explicit timeouts, options checked at
 // construction, and the lifecycle calls (health, metadata, shutdown, publish, wait).
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Pool, type Dispatcher } from 'undici'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { Dispatcher } from 'undici'
+// Only the Pool: undici's index also loads fetch, WebSocket, cache and mock (docs/benchmarks.md).
+import Pool from 'undici/lib/dispatcher/pool.js'
 import { DaprEnvSchema, daprEndpoint, parseEnv, type ConfigError, type DaprEnv } from '../shared/config.js'
 import {
   SidecarAbortError,
@@ -12,7 +13,7 @@ import {
   SidecarTimeoutError
 } from './errors.js'
 import { createInvoke, type InvokeFn } from './invoke.js'
-import { SidecarMetadataSchema, type SidecarMetadata } from './schemas.js'
+import type { SidecarMetadata } from './schemas.js'
 import { createStateApi, queryString, type CallContext, type StateApi, type StateMetadata } from './state.js'
 import { createTransport, parseJsonBody, type Transport } from './transport.js'
 
@@ -103,8 +104,6 @@ export interface SidecarClient {
   close (): Promise<void>
 }
 
-const checkMetadata = TypeCompiler.Compile(SidecarMetadataSchema)
-
 /**
  * Creates a typed client for one Dapr sidecar.
  * @example
@@ -141,7 +140,7 @@ export function createSidecarClient (options: SidecarClientOptions = {}): Sideca
 
   const health = (path: string) => async (ctx: CallContext = {}): Promise<void> => {
     const res = await transport.call({ method: 'GET', path, idempotent: true, ...ctx })
-    if (res.statusCode !== 204 && res.statusCode !== 200) transport.fail(res, { method: 'GET', path })
+    if (res.statusCode !== 204 && res.statusCode !== 200) await transport.fail(res, { method: 'GET', path })
   }
   const healthzOutbound = health('/v1.0/healthz/outbound')
 
@@ -154,16 +153,17 @@ export function createSidecarClient (options: SidecarClientOptions = {}): Sideca
     metadata: async (ctx = {}) => {
       const path = '/v1.0/metadata'
       const res = await transport.call({ method: 'GET', path, idempotent: true, ...ctx })
-      if (res.statusCode !== 200) transport.fail(res, { method: 'GET', path })
+      if (res.statusCode !== 200) await transport.fail(res, { method: 'GET', path })
       const body = parseJsonBody(res, { method: 'GET', path })
-      if (!checkMetadata.Check(body)) throw new SidecarInvalidResponseError({ method: 'GET', path }, 'the metadata does not have the documented shape')
+      const { checkSidecarMetadata } = await import('./schemas.js')
+      if (!checkSidecarMetadata(body)) throw new SidecarInvalidResponseError({ method: 'GET', path }, 'the metadata does not have the documented shape')
       return body
     },
     waitForSidecar: (wait = {}) => waitFor(healthzOutbound, wait),
     shutdown: async (ctx = {}) => {
       const path = '/v1.0/shutdown'
       const res = await transport.call({ method: 'POST', path, ...ctx })
-      if (res.statusCode >= 300) transport.fail(res, { method: 'POST', path })
+      if (res.statusCode >= 300) await transport.fail(res, { method: 'POST', path })
     },
     publish: (pubsub, topic, data, opts = {}) => publish(transport, pubsub, topic, data, opts),
     close: async () => { await ownPool?.close() }
@@ -196,7 +196,7 @@ async function publish (transport: Transport, pubsub: string, topic: string, dat
     timeoutMs: options.timeoutMs,
     traceContext: options.traceContext
   })
-  if (res.statusCode >= 300) transport.fail(res, { method: 'POST', path })
+  if (res.statusCode >= 300) await transport.fail(res, { method: 'POST', path })
 }
 
 async function waitFor (check: (ctx: CallContext) => Promise<void>, options: WaitOptions): Promise<void> {

@@ -1,9 +1,7 @@
 // Service invocation through daprd (dapr-http-api.md §2): the target app's answer comes
 // back unchanged, whatever its status; only daprd's own failures are thrown.
 import type { Dispatcher } from 'undici'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { SidecarInvokeError, SidecarOptionError, SidecarInvalidResponseError } from './errors.js'
-import { DaprErrorBodySchema } from './schemas.js'
 import type { RawResponse, TraceContext, Transport } from './transport.js'
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS' | 'TRACE'
@@ -39,7 +37,6 @@ export interface InvokeResponse {
 
 export type InvokeFn = (appId: string, method: string, options?: InvokeOptions) => Promise<InvokeResponse>
 
-const checkDaprError = TypeCompiler.Compile(DaprErrorBodySchema)
 // Statuses daprd itself uses for ERR_DIRECT_INVOKE: 404 no target, 403 ACL, 500 everything else.
 const DAPR_INVOKE_STATUSES = new Set([403, 404, 500])
 
@@ -70,21 +67,24 @@ export function createInvoke (transport: Transport): InvokeFn {
       traceContext: options.traceContext
     })
     const info = { method: httpMethod, path }
-    if (isDaprFailure(res)) transport.fail(res, info, (init) => new SidecarInvokeError(init))
+    if (await isDaprFailure(res)) await transport.fail(res, info, (init) => new SidecarInvokeError(init))
     return toResponse(res, info)
   }
 }
 
-function isDaprFailure (res: RawResponse): boolean {
+async function isDaprFailure (res: RawResponse): Promise<boolean> {
   // daprd's token check answers 401 text before any app is called.
   if (res.statusCode === 401) return res.body.toString('utf8') === 'invalid api token\n'
   if (!DAPR_INVOKE_STATUSES.has(res.statusCode)) return false
+  let parsed: unknown
   try {
-    const parsed: unknown = JSON.parse(res.body.toString('utf8'))
-    return checkDaprError.Check(parsed) && parsed.errorCode === 'ERR_DIRECT_INVOKE'
+    parsed = JSON.parse(res.body.toString('utf8'))
   } catch {
     return false
   }
+  // Loaded only for a 403/404/500 with a JSON body: the check is not needed on the hot path.
+  const { checkDaprError } = await import('./schemas.js')
+  return checkDaprError(parsed) && parsed.errorCode === 'ERR_DIRECT_INVOKE'
 }
 
 function toResponse (res: RawResponse, info: { method: string, path: string }): InvokeResponse {

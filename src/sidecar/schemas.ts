@@ -1,6 +1,16 @@
 // Shapes of what daprd sends back (dapr-http-api.md §1.2, §3.6, §4.3): the single source
 // of the client's response types and of the checks that turn a bad 2xx into a contract error.
-import { Type, type Static } from '@sinclair/typebox'
+// Only the paths that need a check load this module (`await import('./schemas.js')`): error
+// answers, bulk get and metadata. A save, get or invoke that succeeds never loads TypeBox,
+// and each check is compiled on its first use (docs/benchmarks.md, import cost).
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+
+/** A type guard for `schema`, compiled by TypeBox the first time it is called. */
+export function lazyCheck<T extends TSchema> (schema: T): (value: unknown) => value is Static<T> {
+  let compiled: TypeCheck<T> | undefined
+  return (value: unknown): value is Static<T> => (compiled ??= TypeCompiler.Compile(schema)).Check(value)
+}
 
 /** daprd's JSON error body; `details` only on "rich" errors. */
 export const DaprErrorBodySchema = Type.Object({
@@ -9,6 +19,7 @@ export const DaprErrorBodySchema = Type.Object({
   details: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown())))
 })
 export type DaprErrorBody = Static<typeof DaprErrorBodySchema>
+export const checkDaprError = lazyCheck(DaprErrorBodySchema)
 
 /** One item of `POST /v1.0/state/{store}/bulk`: a missing key is `{ key }` only. */
 export const BulkGetItemSchema = Type.Object({
@@ -19,6 +30,7 @@ export const BulkGetItemSchema = Type.Object({
   error: Type.Optional(Type.String())
 })
 export const BulkGetResponseSchema = Type.Array(BulkGetItemSchema)
+export const checkBulkGetResponse = lazyCheck(BulkGetResponseSchema)
 
 export const MetadataComponentSchema = Type.Object({
   name: Type.String(),
@@ -57,3 +69,4 @@ export const SidecarMetadataSchema = Type.Object({
   })))
 })
 export type SidecarMetadata = Static<typeof SidecarMetadataSchema>
+export const checkSidecarMetadata = lazyCheck(SidecarMetadataSchema)

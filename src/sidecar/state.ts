@@ -1,6 +1,5 @@
 // The Dapr state API over daprd's HTTP port (dapr-http-api.md §3): get, save, delete,
 // bulk get, transactions, and an ETag-guarded read-modify-write.
-import { TypeCompiler } from '@sinclair/typebox/compiler'
 import {
   SidecarEtagMismatchError,
   SidecarHttpError,
@@ -8,7 +7,6 @@ import {
   SidecarOptionError,
   type SidecarHttpErrorInit
 } from './errors.js'
-import { BulkGetResponseSchema } from './schemas.js'
 import { parseJsonBody, type RawResponse, type TraceContext, type Transport } from './transport.js'
 
 export type Concurrency = 'first-write' | 'last-write'
@@ -139,8 +137,6 @@ export interface StateApi {
   update<T>(store: string, key: string, fn: (current: T | undefined) => T, options?: UpdateOptions): Promise<{ value: T, attempts: number }>
 }
 
-const checkBulk = TypeCompiler.Compile(BulkGetResponseSchema)
-
 export function createStateApi (transport: Transport): StateApi {
   async function get<T> (store: string, key: string, options: GetOptions = {}): Promise<StateEntry<T> | undefined> {
     const path = statePath(store, key)
@@ -153,7 +149,7 @@ export function createStateApi (transport: Transport): StateApi {
       ...context(options)
     })
     if (res.statusCode === 204) return undefined
-    if (res.statusCode !== 200) transport.fail(res, info)
+    if (res.statusCode !== 200) await transport.fail(res, info)
     const value = parseJsonBody(res, info) as T
     return { key, value, etag: header(res, 'etag'), metadata: responseMetadata(res) }
   }
@@ -163,7 +159,7 @@ export function createStateApi (transport: Transport): StateApi {
     const path = storePath(store)
     const body = serialise(list.map(wireSaveItem))
     const res = await transport.call({ method: 'POST', path, query: queryString({}, options.metadata), body, headers: JSON_HEADERS, ...context(options) })
-    if (!isSuccess(res)) transport.fail(res, { method: 'POST', path }, mismatchOn409)
+    if (!isSuccess(res)) await transport.fail(res, { method: 'POST', path }, mismatchOn409)
   }
 
   async function remove (store: string, key: string, options: DeleteOptions = {}): Promise<void> {
@@ -171,7 +167,7 @@ export function createStateApi (transport: Transport): StateApi {
     const headers = options.etag ? { 'if-match': options.etag } : undefined
     const query = queryString({ concurrency: options.concurrency, consistency: options.consistency }, options.metadata)
     const res = await transport.call({ method: 'DELETE', path, query, headers, ...context(options) })
-    if (!isSuccess(res)) transport.fail(res, { method: 'DELETE', path }, mismatchOn409)
+    if (!isSuccess(res)) await transport.fail(res, { method: 'DELETE', path }, mismatchOn409)
   }
 
   async function getBulk<T> (store: string, keys: readonly string[], options: BulkOptions = {}): Promise<Array<BulkStateItem<T>>> {
@@ -180,9 +176,10 @@ export function createStateApi (transport: Transport): StateApi {
     const info = { method: 'POST', path }
     const body = serialise({ keys, parallelism: options.parallelism })
     const res = await transport.call({ method: 'POST', path, query: queryString({}, options.metadata), body, headers: JSON_HEADERS, idempotent: true, ...context(options) })
-    if (res.statusCode !== 200) transport.fail(res, info)
+    if (res.statusCode !== 200) await transport.fail(res, info)
     const parsed = parseJsonBody(res, info)
-    if (!checkBulk.Check(parsed)) throw new SidecarInvalidResponseError(info, 'the bulk response is not an array of { key, data?, etag? }')
+    const { checkBulkGetResponse } = await import('./schemas.js')
+    if (!checkBulkGetResponse(parsed)) throw new SidecarInvalidResponseError(info, 'the bulk response is not an array of { key, data?, etag? }')
     // daprd answers in request order; match by key anyway so a reordering proxy cannot mislabel values.
     const byKey = new Map<string, typeof parsed>()
     for (const item of parsed) {
@@ -208,7 +205,7 @@ export function createStateApi (transport: Transport): StateApi {
     })
     const body = serialise({ operations: wire })
     const res = await transport.call({ method: 'POST', path, query: queryString({}, options.metadata), body, headers: JSON_HEADERS, ...context(options) })
-    if (!isSuccess(res)) transport.fail(res, { method: 'POST', path })
+    if (!isSuccess(res)) await transport.fail(res, { method: 'POST', path })
   }
 
   async function update<T> (store: string, key: string, fn: (current: T | undefined) => T, options: UpdateOptions = {}): Promise<{ value: T, attempts: number }> {

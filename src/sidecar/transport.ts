@@ -6,7 +6,6 @@
 // benchmarks showed costing 9-40 % of the client's CPU per call (docs/benchmarks.md).
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
 import {
   SidecarAbortError,
   SidecarAuthError,
@@ -17,7 +16,6 @@ import {
   type SidecarHttpErrorInit,
   type SidecarRequestInfo
 } from './errors.js'
-import { DaprErrorBodySchema } from './schemas.js'
 
 /** W3C trace context to forward from an incoming request. */
 export interface TraceContext {
@@ -63,11 +61,12 @@ export interface TransportOptions {
 
 export interface Transport {
   call (options: CallOptions): Promise<RawResponse>
-  /** Throws the error daprd's non-2xx answer stands for. */
-  fail (response: RawResponse, info: SidecarRequestInfo, makeError?: (init: SidecarHttpErrorInit) => SidecarHttpError): never
+  /**
+   * Rejects with the error daprd's non-2xx answer stands for; always `await` it. Asynchronous
+   * because the check of daprd's error body is loaded on the first failure, not at import.
+   */
+  fail (response: RawResponse, info: SidecarRequestInfo, makeError?: (init: SidecarHttpErrorInit) => SidecarHttpError): Promise<never>
 }
-
-const checkDaprError = TypeCompiler.Compile(DaprErrorBodySchema)
 
 // undici's codes for a connection that never came up or broke: safe to retry a read on.
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ENOTFOUND', 'EAI_AGAIN'])
@@ -126,12 +125,13 @@ export function createTransport (options: TransportOptions): Transport {
     }
   }
 
-  function fail (response: RawResponse, info: SidecarRequestInfo, makeError?: (init: SidecarHttpErrorInit) => SidecarHttpError): never {
+  async function fail (response: RawResponse, info: SidecarRequestInfo, makeError?: (init: SidecarHttpErrorInit) => SidecarHttpError): Promise<never> {
     // daprd's token middleware answers with Go's http.Error: plain text, not JSON.
     if (response.statusCode === 401) throw new SidecarAuthError(info)
     const init: SidecarHttpErrorInit = { ...info, statusCode: response.statusCode, errorCode: undefined, daprMessage: '' }
     const parsed = parseJson(response.body)
-    if (checkDaprError.Check(parsed)) {
+    const { checkDaprError } = await import('./schemas.js')
+    if (checkDaprError(parsed)) {
       init.errorCode = parsed.errorCode
       init.daprMessage = parsed.message
       init.details = parsed.details

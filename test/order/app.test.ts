@@ -59,9 +59,9 @@ t.test('metrics: after a known mix of orders, every counter says what happened',
   t.equal((await app.inject(post({ data: { orderId: '4' } }, { 'dapr-api-token': 'nope' }))).statusCode, 401)
   t.equal((await app.inject(post('x', { ...auth, 'content-type': 'text/plain' }))).statusCode, 415)
   t.equal((await app.inject(post({ data: { orderId: '5', pad: 'x'.repeat(BODY_LIMIT) } }, auth))).statusCode, 413)
-  sidecar.failWhen((op) => op === 'get' ? errors.network() : undefined)
+  sidecar.failWhen((op) => op === 'save' ? errors.network() : undefined)
   t.equal((await app.inject(post({ data: { orderId: '6' } }, auth))).statusCode, 503)
-  sidecar.failWhen((op) => op === 'get' ? errors.storeNotFound() : undefined)
+  sidecar.failWhen(() => errors.storeNotFound())
   t.equal((await app.inject(post({ data: { orderId: '7' } }, auth))).statusCode, 500)
   await app.inject({ method: 'GET', url: '/orders/2' })
 
@@ -82,9 +82,13 @@ t.test('metrics: after a known mix of orders, every counter says what happened',
   t.equal(value('http_request_duration_seconds_count', { method: 'POST', route: '/neworder', status_code: '200' }), 4)
   t.equal(value('http_request_duration_seconds_count', { method: 'GET', route: '/orders/:orderId', status_code: '500' }), 1)
   // 3 new orders: get + 2 saves each; the duplicate and the conflict: one get each; then 2 failed gets and the read.
-  t.equal(value('sidecar_call_duration_seconds_count', { operation: 'state.get' }), 3 + 2 + 2 + 1)
-  t.equal(value('sidecar_call_duration_seconds_count', { operation: 'state.save' }), 6)
-  t.equal(value('sidecar_call_errors_total', { operation: 'state.get', code: 'SIDECAR_ERR_NETWORK' }), 1)
+  // 3 new orders: 2 saves each, no read; the duplicate, the conflict and the two failures:
+  // one refused or failed save and one re-read each; then the failed read of GET /orders/2.
+  t.equal(value('sidecar_call_duration_seconds_count', { operation: 'state.save' }), 6 + 4)
+  t.equal(value('sidecar_call_duration_seconds_count', { operation: 'state.get' }), 4 + 1)
+  t.equal(value('sidecar_call_errors_total', { operation: 'state.save', code: 'SIDECAR_ERR_ETAG_MISMATCH' }), 2)
+  t.equal(value('sidecar_call_errors_total', { operation: 'state.save', code: 'SIDECAR_ERR_NETWORK' }), 1)
+  t.equal(value('sidecar_call_errors_total', { operation: 'state.save', code: 'SIDECAR_ERR_HTTP' }), 1)
   t.equal(value('sidecar_call_errors_total', { operation: 'state.get', code: 'SIDECAR_ERR_HTTP' }), 2)
   t.equal(value('process_cpu_seconds_total'), undefined, 'process metrics are server.ts\'s choice, not the app\'s')
 })

@@ -8,24 +8,37 @@ function setup () {
   return { sidecar, store: createOrderStore({ sidecar, storeName: 'statestore' }) }
 }
 
-t.test('create writes the order key (first-write), then the latest key', async (t) => {
+t.test('create makes two state calls: the order key (first-write), then the latest key; no read', async (t) => {
   const { sidecar, store } = setup()
   t.equal(await store.create({ orderId: '42' }), 'created')
-  t.same(sidecar.calls, [{ op: 'get', key: 'order-42' }, { op: 'save', key: 'order-42' }, { op: 'save', key: 'order' }])
+  t.same(sidecar.calls, [{ op: 'save', key: 'order-42' }, { op: 'save', key: 'order' }])
   t.same(await store.get('42'), { orderId: '42' })
   t.same(await store.latest(), { orderId: '42' })
 })
 
-t.test('an identical order is "existing" and writes nothing; a different one is a 409', async (t) => {
+t.test('an identical order is "existing" and changes nothing; a different one is a 409', async (t) => {
   const { sidecar, store } = setup()
   await store.create({ orderId: '1', a: { x: 1, y: 2 } })
+  await store.create({ orderId: '2' })
   const before = sidecar.calls.length
   t.equal(await store.create({ a: { y: 2, x: 1 }, orderId: '1' }), 'existing')
-  t.same(sidecar.calls.slice(before), [{ op: 'get', key: 'order-1' }])
+  // The refused first-write, then the read that tells why; the latest key is left alone.
+  t.same(sidecar.calls.slice(before), [{ op: 'save', key: 'order-1' }, { op: 'get', key: 'order-1' }])
+  t.same(await store.latest(), { orderId: '2' })
   await t.rejects(store.create({ orderId: '1', a: { x: 1 } }), { statusCode: 409, code: 'ORDER_ERR_CONFLICT' })
+  t.same(await store.get('1'), { orderId: '1', a: { x: 1, y: 2 } }, 'the stored order is unchanged')
 })
 
-t.test('losing a first-write race to the same order still records it as the latest', async (t) => {
+t.test('Redis refuses a first-write on an existing key with a 500 ERR_STATE_SAVE: still "existing" or a 409', async (t) => {
+  const { sidecar, store } = setup()
+  sidecar.data.set('order-3', { value: { data: { orderId: '3' }, digest: digestOf({ orderId: '3' }) }, etag: 1 })
+  sidecar.failWhen((op, key) => op === 'save' && key === 'order-3' ? errors.storeDown() : undefined)
+  t.equal(await store.create({ orderId: '3' }), 'existing')
+  await t.rejects(store.create({ orderId: '3', other: 1 }), { statusCode: 409, code: 'ORDER_ERR_CONFLICT' })
+  t.equal(await store.latest(), undefined)
+})
+
+t.test('losing a first-write race to the same order is "existing": the winner records the latest', async (t) => {
   const { sidecar, store } = setup()
   // A concurrent request stores the identical order between our read and our write.
   sidecar.failWhen((op, key) => {
@@ -34,8 +47,8 @@ t.test('losing a first-write race to the same order still records it as the late
     }
     return undefined
   })
-  t.equal(await store.create({ orderId: '5' }), 'created')
-  t.same(await store.latest(), { orderId: '5' })
+  t.equal(await store.create({ orderId: '5' }), 'existing')
+  t.same(sidecar.calls.map((c) => `${c.op} ${c.key}`), ['save order-5', 'get order-5'], 'no write of the latest key by the loser')
 })
 
 t.test('losing a first-write race to a different order is a 409 and leaves the latest alone', async (t) => {
@@ -72,10 +85,11 @@ t.test('when the re-read after a failed write fails too, the write error is repo
   let gets = 0
   sidecar.failWhen((op) => {
     if (op === 'save') return errors.network()
-    if (op === 'get' && ++gets > 1) return errors.network()
+    if (op === 'get') { gets++; return errors.network() }
     return undefined
   })
   await t.rejects(store.create({ orderId: '8' }), { statusCode: 503, code: 'ORDER_ERR_STORE_UNAVAILABLE' })
+  t.equal(gets, 1, 'one re-read')
 })
 
 t.test('a failing latest-key write is a 503 after the order itself is stored and findable', async (t) => {
@@ -125,13 +139,13 @@ t.test('every state call carries the trace context it was given', async (t) => {
   await store.create({ orderId: '9' }, trace)
   await store.get('9', trace)
   await store.latest(trace)
-  t.same(seen.map((s) => `${s.op} ${s.key}`), ['get order-9', 'save order-9', 'save order', 'get order-9', 'get order'])
+  t.same(seen.map((s) => `${s.op} ${s.key}`), ['save order-9', 'save order', 'get order-9', 'get order'])
   t.ok(seen.every((s) => s.traceContext === trace), 'the same context on every call')
   // The recovery read after a failed first-write carries it too.
   seen.length = 0
   sidecar.failWhen((op, key) => op === 'save' && key === 'order-10' ? { error: errors.network(), afterApply: true } : undefined)
   t.equal(await store.create({ orderId: '10' }, trace), 'created')
-  t.same(seen.map((s) => `${s.op} ${s.key}`), ['get order-10', 'save order-10', 'get order-10', 'save order'])
+  t.same(seen.map((s) => `${s.op} ${s.key}`), ['save order-10', 'get order-10', 'save order'])
   t.ok(seen.every((s) => s.traceContext === trace))
 })
 

@@ -18,3 +18,16 @@ t.test('metadata: the documented fields, extras allowed', async (t) => {
   t.ok(Value.Check(SidecarMetadataSchema, { id: 'A', extended: { daprRuntimeVersion: '1.18.3' }, components: [], more: 1 }))
   t.notOk(Value.Check(SidecarMetadataSchema, { id: 'A', components: [{ name: 'x' }] }))
 })
+
+t.test('the lazy checks agree with the schemas and compile on first use only', async (t) => {
+  const { checkDaprError, checkBulkGetResponse, checkSidecarMetadata, lazyCheck } = await import('../../src/sidecar/schemas.js')
+  t.ok(checkDaprError({ errorCode: 'ERR_X', message: 'm' }))
+  t.notOk(checkDaprError({ errorCode: 1, message: 'm' }))
+  t.ok(checkBulkGetResponse([{ key: 'k' }]))
+  t.notOk(checkBulkGetResponse({ key: 'k' }))
+  t.ok(checkSidecarMetadata({ id: 'A' }))
+  t.notOk(checkSidecarMetadata({}))
+  // A schema whose compilation would fail shows when it is compiled: at the first call, not before.
+  const broken = lazyCheck({ [Symbol.for('TypeBox.Kind')]: 'NoSuchKind' } as never)
+  t.throws(() => broken(1), /Unknown type|NoSuchKind|not supported/i)
+})

@@ -147,14 +147,14 @@ t.test('undici timeouts and the per-call deadline are timeout errors; the caller
 t.test('fail maps 401 to an auth error and reads Dapr error bodies', async (t) => {
   const { transport } = mocked(t)
   const info = { method: 'GET', path: '/v1.0/metadata' }
-  t.throws(() => transport.fail({ statusCode: 401, headers: {}, body: Buffer.from('invalid api token\n') }, info), SidecarAuthError)
+  await t.rejects(transport.fail({ statusCode: 401, headers: {}, body: Buffer.from('invalid api token\n') }, info), SidecarAuthError)
   const body = Buffer.from(JSON.stringify({ errorCode: 'ERR_X', message: 'm', details: [{ '@type': 't' }] }))
-  const err = (() => { try { transport.fail({ statusCode: 500, headers: {}, body }, info) } catch (e) { return e } })()
+  const err = await transport.fail({ statusCode: 500, headers: {}, body }, info).catch((e: unknown) => e)
   t.ok(err instanceof SidecarHttpError)
   t.match(err, { statusCode: 500, errorCode: 'ERR_X', daprMessage: 'm', details: [{ '@type': 't' }] })
-  t.throws(() => transport.fail({ statusCode: 503, headers: {}, body: Buffer.alloc(0) }, info), { code: 'SIDECAR_ERR_HTTP', daprMessage: '(empty body)' })
+  await t.rejects(transport.fail({ statusCode: 503, headers: {}, body: Buffer.alloc(0) }, info), { code: 'SIDECAR_ERR_HTTP', daprMessage: '(empty body)' })
   // A JSON body of another shape is reported as text.
-  t.throws(() => transport.fail({ statusCode: 500, headers: {}, body: Buffer.from('{"error":"x"}') }, info), { code: 'SIDECAR_ERR_HTTP', errorCode: undefined, daprMessage: '{"error":"x"}' })
+  await t.rejects(transport.fail({ statusCode: 500, headers: {}, body: Buffer.from('{"error":"x"}') }, info), { code: 'SIDECAR_ERR_HTTP', errorCode: undefined, daprMessage: '{"error":"x"}' })
 })
 
 t.test('parseJsonBody parses or raises a contract error', async (t) => {
