@@ -43,7 +43,7 @@ t.test('metrics: on the app port by default, on METRICS_PORT only when set, with
   await fetch(`${appBase}/neworder`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"orderId":"1"}}' })
   const text = await (await fetch(`${appBase}/metrics`)).text()
   t.equal(sampleValue(text, 'orders_persisted_total'), 1)
-  t.ok((sampleValue(text, 'processModulecpu_seconds_total') ?? -1) >= 0, 'process metrics')
+  t.ok((sampleValue(text, 'process_cpu_seconds_total') ?? -1) >= 0, 'process metrics')
   t.ok(sampleValue(text, 'nodejs_heap_size_used_bytes') !== undefined)
   onApp.child.kill('SIGTERM')
   t.same(await onApp.exited, { code: 0, signal: null })
