@@ -16,7 +16,7 @@ const base = (daprd: LocalDaprd): Record<string, string> => ({ PORT: '0', HOST: 
 
 type Grace = { options: { delay: number }, fn: (event: { signal?: string, err?: Error }) => Promise<void>, uninstalled: boolean }
 
-/** The server module with close-with-grace replaced by a recorder. */
+/** The server module with process.js's closeGracefully (close-with-grace inside) replaced by a recorder. */
 async function mockedServer (t: Test, isMain = false) {
   const installed: Grace[] = []
   const real = await import('../../src/shared/process.js')
@@ -25,12 +25,15 @@ async function mockedServer (t: Test, isMain = false) {
   const apps: FastifyInstance[] = []
   const mod = await t.mockImport<typeof import('../../src/generator/server.js')>('../../src/generator/server.js', {
     '../../src/generator/app.js': { ...realApp, buildApp: (options: GeneratorAppOptions) => { const app = realApp.buildApp(options); apps.push(app); return app } },
-    'close-with-grace': (options: { delay: number }, fn: Grace['fn']) => {
-      const grace: Grace = { options, fn, uninstalled: false }
-      installed.push(grace)
-      return { close: () => {}, uninstall: () => { grace.uninstalled = true } }
-    },
-    '../../src/shared/process.js': { ...real, isMainModule: () => isMain }
+    '../../src/shared/process.js': {
+      ...real,
+      isMainModule: () => isMain,
+      closeGracefully: (options: { delay: number }, fn: Grace['fn']) => {
+        const grace: Grace = { options, fn, uninstalled: false }
+        installed.push(grace)
+        return { close: () => {}, uninstall: () => { grace.uninstalled = true } }
+      }
+    }
   })
   return { main: mod.main, installed, apps }
 }
