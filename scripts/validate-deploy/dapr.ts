@@ -351,8 +351,16 @@ export function checkResiliencyRefs (b: DeployBundle): Issue[] {
         Object.entries(isRecord(v) ? v : {}).map(([dir, refs]): [string, Json] => [`components.${k}.${dir}`, refs]))
     ]
     for (const [where, refs] of targets) {
+      // A component target gets a timeout only: its errors carry no status code, so daprd would
+      // retry every failure and count it against the breaker, answers such as a first-write
+      // conflict included (components/k8s/resiliency.yaml says how that stalled the pipeline).
+      const component = where.startsWith('components.')
       for (const kind of ['timeout', 'retry', 'circuitBreaker']) {
         const name = refs?.[kind]
+        if (component && kind !== 'timeout') {
+          if (name !== undefined) issues.push({ check: 'DAPR_RESILIENCY_REF', where: ref(r), message: `${where}.${kind}: a state store error carries no status code, so every failure (a first-write conflict too) is retried and counted; give components a timeout only` })
+          continue
+        }
         if (typeof name !== 'string') issues.push({ check: 'DAPR_RESILIENCY_REF', where: ref(r), message: `${where} has no ${kind}` })
         else if (!defined[kind]?.has(name)) issues.push({ check: 'DAPR_RESILIENCY_REF', where: ref(r), message: `${where}.${kind} names undefined policy ${name}` })
       }

@@ -99,13 +99,14 @@ const cases: Case[] = [
   ['ACL without the caller', 'DAPR_ACL', (b) => { acl(b).policies = [] }, /generator calls nodeapp but has no policy/],
   ['ACL for an app that never calls', 'DAPR_ACL', (b) => { acl(b).policies.push({ appId: 'nodeapp', defaultAction: 'deny', namespace: 'orders', operations: [] }) }, /allows nodeapp, which does not call nodeapp/],
   ['retry forever', 'DAPR_RETRY_POLICY', (b) => { retry(b, 'invokeTransient').maxRetries = -1 }, /maxRetries must be 0\.\.5/],
-  ['too many retries', 'DAPR_RETRY_POLICY', (b) => { retry(b, 'stateTransient').maxRetries = 10 }, /maxRetries must be 0\.\.5/],
+  ['too many retries', 'DAPR_RETRY_POLICY', (b) => { retry(b, 'invokeTransient').maxRetries = 10 }, /maxRetries must be 0\.\.5/],
   ['retry without matching', 'DAPR_RETRY_POLICY', (b) => { delete retry(b, 'invokeTransient').matching }, /matching is required/],
   ['retrying client errors', 'DAPR_RETRY_POLICY', (b) => { retry(b, 'invokeTransient').matching.httpStatusCodes = '400-599' }, /retries 400, which is not transient/],
-  ['named gRPC codes (daprd cannot parse them)', 'DAPR_RETRY_POLICY', (b) => { retry(b, 'stateTransient').matching.gRPCStatusCodes = 'UNAVAILABLE,DEADLINE_EXCEEDED' }, /is not a list of numbers/],
-  ['empty gRPC list means every code', 'DAPR_RETRY_POLICY', (b) => { retry(b, 'stateTransient').matching.gRPCStatusCodes = '' }, /gRPCStatusCodes must be set/],
+  ['named gRPC codes (daprd cannot parse them)', 'DAPR_RETRY_POLICY', (b) => { retry(b, 'invokeTransient').matching.gRPCStatusCodes = 'UNAVAILABLE,DEADLINE_EXCEEDED' }, /is not a list of numbers/],
+  ['empty gRPC list means every code', 'DAPR_RETRY_POLICY', (b) => { retry(b, 'invokeTransient').matching.gRPCStatusCodes = '' }, /gRPCStatusCodes must be set/],
   ['target names a missing policy', 'DAPR_RESILIENCY_REF', (b) => { obj(b, 'Resiliency', 'resiliency').spec.targets.apps.nodeapp.retry = 'missing' }, /apps\.nodeapp\.retry names undefined policy missing/],
-  ['target without circuit breaker', 'DAPR_RESILIENCY_REF', (b) => { delete obj(b, 'Resiliency', 'resiliency').spec.targets.components.statestore.outbound.circuitBreaker }, /components\.statestore\.outbound has no circuitBreaker/],
+  ['target without circuit breaker', 'DAPR_RESILIENCY_REF', (b) => { delete obj(b, 'Resiliency', 'resiliency').spec.targets.apps.nodeapp.circuitBreaker }, /apps\.nodeapp has no circuitBreaker/],
+  ['a retry on the state store', 'DAPR_RESILIENCY_REF', (b) => { obj(b, 'Resiliency', 'resiliency').spec.targets.components.statestore.outbound.retry = 'invokeTransient' }, /statestore\.outbound\.retry: a state store error carries no status code/],
 
   // Dapr annotations
   ['misspelled annotation', 'DAPR_ANNOTATION_KEY', (b) => { ann(b, 'nodeapp')['dapr.io/app-prot'] = 'http' }, /dapr\.io\/app-prot is not a Dapr 1\.18\.3 annotation/],

@@ -191,9 +191,9 @@ t.test('resiliency references', async (t) => {
   t.same(checkResiliencyRefs(b).map(line), [
     'DAPR_RESILIENCY_REF Resiliency/r apps.bad.timeout names undefined policy nope',
     'DAPR_RESILIENCY_REF Resiliency/r apps.bad has no circuitBreaker',
+    'DAPR_RESILIENCY_REF Resiliency/r components.store.outbound.retry: a state store error carries no status code, so every failure (a first-write conflict too) is retried and counted; give components a timeout only',
+    'DAPR_RESILIENCY_REF Resiliency/r components.store.outbound.circuitBreaker: a state store error carries no status code, so every failure (a first-write conflict too) is retried and counted; give components a timeout only',
     'DAPR_RESILIENCY_REF Resiliency/r components.store.inbound has no timeout',
-    'DAPR_RESILIENCY_REF Resiliency/r components.store.inbound has no retry',
-    'DAPR_RESILIENCY_REF Resiliency/r components.store.inbound has no circuitBreaker',
     'DAPR_RESILIENCY_REF Resiliency/bare apps.x.timeout names undefined policy any',
     'DAPR_RESILIENCY_REF Resiliency/bare apps.x has no retry',
     'DAPR_RESILIENCY_REF Resiliency/bare apps.x has no circuitBreaker'
