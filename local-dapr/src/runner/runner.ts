@@ -149,7 +149,8 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
   const compiled = options.compile === false
     ? { commands: [[...given], ...options.apps.map((a) => [...a.command])], problems: [], cleanup: async () => {} }
     : await compileCommands([given, ...options.apps.map((a) => a.command)], [process.cwd(), ...options.apps.map((a) => a.appDir)])
-  for (const problem of compiled.problems) options.output.write(`${problem}\n`)
+  // Commands that did not bundle run through tsx as before; say why (nothing is written when all bundled).
+  options.output.write(compiled.problems.map((problem) => `${problem}\n`).join(''))
   const [command, ...commandArgs] = compiled.commands[0] as [string, ...string[]]
 
   async function stop (): Promise<void> {

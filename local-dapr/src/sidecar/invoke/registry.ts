@@ -12,8 +12,11 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+/** This process's uid: local-dapr runs on POSIX systems, where process.getuid exists. */
+const ownUid = (): number => (process.getuid as () => number)()
+
 /** Per user: `$XDG_RUNTIME_DIR/local-dapr` (already private) when set, else `<tmpdir>/local-dapr-<uid>`. */
-export function defaultRegistryDir (env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+export function defaultRegistryDir (env: NodeJS.ProcessEnv = process.env, uid = ownUid()): string {
   return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'local-dapr') : join(tmpdir(), `local-dapr-${uid}`)
 }
 
@@ -28,25 +31,25 @@ export class RegistryError extends Error {
 }
 
 /** Creates the directory if missing (0700), then refuses it unless this user owns it and nobody else can write to it. */
-export async function ensurePrivateDir (dir: string, uid = process.getuid?.()): Promise<void> {
+export async function ensurePrivateDir (dir: string, uid: number): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   await checkPrivateDir(dir, uid)
 }
 
 /** Refuses the directory unless it is a real directory this user owns and nobody else can write to. */
-export async function checkPrivateDir (dir: string, uid = process.getuid?.()): Promise<void> {
+export async function checkPrivateDir (dir: string, uid: number): Promise<void> {
   const st = await lstat(dir)
   if (!st.isDirectory()) throw new RegistryError(`name-resolution directory ${dir} is not a directory (a link?); remove it or set LOCAL_DAPR_REGISTRY_DIR`)
-  if (uid !== undefined && st.uid !== uid) throw new RegistryError(`name-resolution directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}); another user may have planted it: remove it or set LOCAL_DAPR_REGISTRY_DIR`)
+  if (st.uid !== uid) throw new RegistryError(`name-resolution directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}); another user may have planted it: remove it or set LOCAL_DAPR_REGISTRY_DIR`)
   if ((st.mode & 0o022) !== 0) throw new RegistryError(`name-resolution directory ${dir} has mode ${(st.mode & 0o777).toString(8)}; other users could plant entries: chmod 700 it or set LOCAL_DAPR_REGISTRY_DIR`)
 }
 
 /** Reads an entry file only if it is a regular file (no link followed) that this user owns. */
-async function readOwnEntry (path: string, uid: number | undefined): Promise<unknown> {
+async function readOwnEntry (path: string, uid: number): Promise<unknown> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
   try {
     const st = await fh.stat()
-    if (!st.isFile() || (uid !== undefined && st.uid !== uid)) return undefined
+    if (!st.isFile() || st.uid !== uid) return undefined
     return JSON.parse(await fh.readFile('utf8'))
   } finally {
     await fh.close()
@@ -104,7 +107,7 @@ function fileName (e: RegistryEntry): string {
  * const registry = createRegistry()            // $XDG_RUNTIME_DIR/local-dapr or <tmpdir>/local-dapr-<uid>
  * const peer = await registry.lookup('nodeapp', 'default')
  */
-export function createRegistry (dir = DEFAULT_REGISTRY_DIR, uid = process.getuid?.()): Registry {
+export function createRegistry (dir = DEFAULT_REGISTRY_DIR, uid = ownUid()): Registry {
   let rr = 0
   let checked = false
   return {

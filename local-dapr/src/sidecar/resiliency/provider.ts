@@ -146,12 +146,13 @@ export function createResiliency (resources: readonly ResiliencyResource[], logg
   const newCB = (name: string, t: Template): CircuitBreaker => createBreaker(name, t.settings, onStateChange)
 
   function decode (res: ResiliencyResource): void {
-    if (!Value.Check(ResiliencySpecSchema, res.spec ?? {})) {
+    const raw = res.spec ?? {}
+    if (!Value.Check(ResiliencySpecSchema, raw)) {
       // A failed check always reports at least one error.
-      const e = [...Value.Errors(ResiliencySpecSchema, res.spec ?? {})][0] as { path: string, message: string }
+      const e = [...Value.Errors(ResiliencySpecSchema, raw)][0] as { path: string, message: string }
       throw new Error(`cannot decode spec${e.path}: ${e.message}`)
     }
-    const spec = (res.spec ?? {}) as Spec
+    const spec = raw as Spec
     const p = spec.policies ?? {}
     // Decode into scratch maps first; a resource that fails leaves nothing behind.
     const t2 = new Map<string, bigint>()
