@@ -1,11 +1,14 @@
-// Pays the TypeScript loader's start-up cost once per `run`, not once per process: every
-// command of the form `node [flags] --import tsx <file.ts> [args]` (apps and the local
-// sidecar alike) is bundled by one esbuild call and run as plain JavaScript, with source maps
-// so stack traces still name the .ts lines. Dependencies stay external and resolve from the
-// project's node_modules, as under tsx. Anything else, or a file esbuild cannot build, runs
-// unchanged (tsx then reports the problem as it would have).
+// Pays the TypeScript loader's start-up cost once, not once per process and not once per
+// `run`: every command of the form `node [flags] --import tsx <file.ts> [args]` (apps and the
+// local sidecar alike) is bundled by esbuild and run as plain JavaScript, with source maps so
+// stack traces still name the .ts lines. Dependencies stay external and resolve from the
+// project's node_modules, as under tsx. Bundles are kept under the package's
+// `node_modules/.cache/local-dapr/` and reused until one of the files that went into them
+// changes, so a second start runs no esbuild at all. Anything else, or a file esbuild cannot
+// build, runs unchanged (tsx then reports the problem as it would have).
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 
 export interface TsxCommand {
@@ -49,18 +52,26 @@ export interface Compiled {
   commands: string[][]
   /** What esbuild said when a bundle failed (those commands run through tsx instead). */
   problems: string[]
-  /** Removes the bundles. */
-  cleanup (): Promise<void>
 }
 
 type Build = (typeof import('esbuild'))['build']
 
+/** Bumped whenever the esbuild options below change, so that no older bundle is reused. */
+const FORMAT = 1
+
+/** What a cached build records: its folder, and every input with the size and time it had when built. */
+interface Manifest {
+  format: number
+  dir: string
+  inputs: Array<[path: string, size: number, mtimeMs: number]>
+}
+
 /**
- * Bundles the entry file of every tsx command, one esbuild build per package, into a fresh
- * folder under that package's `node_modules/.cache/local-dapr/`.
+ * Bundles the entry file of every tsx command, one esbuild build per package, or reuses the
+ * bundles of an earlier run when none of their inputs changed since.
  * @example
  * const { commands } = await compileCommands([['node', '--import', 'tsx', 'src/server.ts']], ['/repo'])
- * // [['node', '--enable-source-maps', '/repo/node_modules/.cache/local-dapr/run-x/src/server.mjs']]
+ * // [['node', '--enable-source-maps', '/repo/node_modules/.cache/local-dapr/3f2a…-x1/src/server.mjs']]
  */
 export async function compileCommands (commands: ReadonlyArray<readonly string[]>, cwds: readonly string[], build?: Build): Promise<Compiled> {
   const parsed = commands.map((c, i) => parseTsxCommand(c, cwds[i] as string))
@@ -71,29 +82,12 @@ export async function compileCommands (commands: ReadonlyArray<readonly string[]
     byRoot.set(root, [...new Set([...(byRoot.get(root) ?? []), p.file])])
   }
   const outputs = new Map<string, string>()
-  const dirs: string[] = []
   const problems: string[] = []
-  const esbuild = build ?? (byRoot.size === 0 ? undefined : (await import('esbuild')).build)
   for (const [root, files] of byRoot) {
-    const cache = join(root, 'node_modules', '.cache', 'local-dapr')
-    await mkdir(cache, { recursive: true })
-    const outdir = await mkdtemp(join(cache, 'run-'))
-    dirs.push(outdir)
     const entryPoints = Object.fromEntries(files.map((f) => [relative(root, f).replace(/\.(c|m)?ts$/, ''), f]))
     try {
-      await (esbuild as Build)({
-        entryPoints,
-        outdir,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        packages: 'external',
-        sourcemap: 'linked',
-        outExtension: { '.js': '.mjs' },
-        logLevel: 'silent'
-      })
-      for (const [name, file] of Object.entries(entryPoints)) outputs.set(file, join(outdir, `${name}.mjs`))
+      const dir = await bundled(root, entryPoints, build)
+      for (const [name, file] of Object.entries(entryPoints)) outputs.set(file, join(dir, `${name}.mjs`))
     } catch (err) {
       problems.push(`could not bundle ${files.map((f) => relative(root, f)).join(', ')}, running through tsx: ${(err as Error).message.split('\n')[0] as string}`)
     }
@@ -104,7 +98,78 @@ export async function compileCommands (commands: ReadonlyArray<readonly string[]
       const bundle = p === undefined ? undefined : outputs.get(p.file)
       return p === undefined || bundle === undefined ? [...command] : [...p.node, '--enable-source-maps', bundle, ...p.args]
     }),
-    problems,
-    cleanup: async () => { await Promise.all(dirs.map(async (d) => await rm(d, { recursive: true, force: true }))) }
+    problems
   }
+}
+
+/** The folder holding the bundles of `entryPoints`: the cached one while it is current, else a new build. */
+async function bundled (root: string, entryPoints: Record<string, string>, build: Build | undefined): Promise<string> {
+  const cache = join(root, 'node_modules', '.cache', 'local-dapr')
+  const key = createHash('sha256').update(JSON.stringify([FORMAT, entryPoints])).digest('hex').slice(0, 16)
+  const manifestFile = join(cache, `${key}.json`)
+  const cached = await current(manifestFile, Object.keys(entryPoints))
+  if (cached !== undefined) return cached
+  await mkdir(cache, { recursive: true })
+  const outdir = await mkdtemp(join(cache, `${key}-`))
+  const started = Date.now()
+  try {
+    const { metafile } = await (build ?? (await import('esbuild')).build)({
+      entryPoints,
+      outdir,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'linked',
+      outExtension: { '.js': '.mjs' },
+      metafile: true,
+      logLevel: 'silent'
+    })
+    const inputs = await Promise.all(Object.keys(metafile.inputs).map(async (input) => {
+      const path = resolve(root, input)
+      const { size, mtimeMs } = await stat(path)
+      return [path, size, mtimeMs] as Manifest['inputs'][number]
+    }))
+    // A file saved while esbuild was reading it may not be in the bundle: let the next run build again.
+    if (inputs.every(([, , mtimeMs]) => mtimeMs < started)) {
+      const temp = `${manifestFile}.${process.pid}`
+      await writeFile(temp, JSON.stringify({ format: FORMAT, dir: basename(outdir), inputs } satisfies Manifest))
+      await rename(temp, manifestFile)
+    }
+  } catch (err) {
+    await rm(outdir, { recursive: true, force: true })
+    throw err
+  }
+  await prune(cache, key, basename(outdir))
+  return outdir
+}
+
+/** The manifest's folder when the manifest is readable, its bundles exist and no input changed; else undefined. */
+async function current (manifestFile: string, names: readonly string[]): Promise<string | undefined> {
+  try {
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Manifest
+    if (manifest.format !== FORMAT) return undefined
+    const dir = join(dirname(manifestFile), manifest.dir)
+    const unchanged = await Promise.all(manifest.inputs.map(async ([path, size, mtimeMs]) => {
+      const now = await stat(path)
+      return now.size === size && now.mtimeMs === mtimeMs
+    }))
+    if (unchanged.includes(false) || !names.every((name) => existsSync(join(dir, `${name}.mjs`)))) return undefined
+    return dir
+  } catch {
+    // No manifest yet, a damaged one, or an input that is gone: build again.
+    return undefined
+  }
+}
+
+/**
+ * Removes the older builds of one key, keeping the newest two besides `keep`: a system still
+ * running from one of them (which may restart an app) keeps its files.
+ */
+async function prune (cache: string, key: string, keep: string): Promise<void> {
+  const builds = (await readdir(cache)).filter((name) => name.startsWith(`${key}-`) && name !== keep)
+  const dated = await Promise.all(builds.map(async (name) => ({ name, at: (await stat(join(cache, name))).mtimeMs })))
+  dated.sort((a, b) => b.at - a.at)
+  await Promise.all(dated.slice(2).map(async ({ name }) => await rm(join(cache, name), { recursive: true, force: true })))
 }

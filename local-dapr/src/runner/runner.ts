@@ -1,8 +1,9 @@
 // Runs every app of a run file the way `dapr run -f` does, with the project's local
 // sidecar in place of daprd: for each app a sidecar on free ports and the app with the
 // environment the CLI exports, all started at once and then waited for together.
-// TypeScript commands run through tsx are bundled once first (compile.ts). `npm start`, the
-// end-to-end tests and the reliability tests all start the system through this one function.
+// TypeScript commands run through tsx are bundled first, or taken from an earlier run's
+// cache (compile.ts). `npm start`, the end-to-end tests and the reliability tests all start the
+// system through this one function.
 import { connect, createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -33,7 +34,7 @@ export interface RunOptions {
   stopGraceMs?: number | undefined
   /** Output for a person at a terminal: a colour per app and pino-pretty lines; default plain. */
   terminal?: boolean | undefined
-  /** Bundle `node --import tsx file.ts` commands once with esbuild instead of loading tsx in each process; default true. */
+  /** Run `node --import tsx file.ts` commands from esbuild bundles (cached) instead of loading tsx in each process; default true. */
   compile?: boolean | undefined
   /** Sees every output line of every app (not of sidecars) as the app wrote it. */
   onAppLine?: ((appId: string, line: string) => void) | undefined
@@ -81,8 +82,13 @@ export class RunnerError extends Error {
   }
 }
 
-/** The local sidecar's CLI, run from TypeScript sources through tsx or from the build, like the runner itself. */
+/**
+ * The local sidecar's CLI, run the way the runner itself runs: from the TypeScript sources
+ * through tsx, from the build (dist/runner/runner.js beside dist/main.js), or from a one-file
+ * bundle of the CLI (scripts/local-dapr.mjs), where the runner's own file is the CLI.
+ */
 export function defaultSidecarCommand (runnerUrl = import.meta.url): string[] {
+  if (/\/main\.m?js$/.test(runnerUrl)) return [process.execPath, fileURLToPath(runnerUrl), 'sidecar']
   const fromSources = runnerUrl.endsWith('.ts')
   const main = fileURLToPath(new URL(`../main.${fromSources ? 'ts' : 'js'}`, runnerUrl))
   return fromSources ? [process.execPath, '--import', 'tsx', main, 'sidecar'] : [process.execPath, main, 'sidecar']
@@ -145,9 +151,9 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
   /** Apps being restarted: their old process's exit is not the app's end. */
   const restarting = new Map<string, Promise<unknown>>()
 
-  // One esbuild pass for the sidecar and every app run through tsx.
+  // One esbuild pass (or none, when the cached bundles are current) for the sidecar and every app run through tsx.
   const compiled = options.compile === false
-    ? { commands: [[...given], ...options.apps.map((a) => [...a.command])], problems: [], cleanup: async () => {} }
+    ? { commands: [[...given], ...options.apps.map((a) => [...a.command])], problems: [] }
     : await compileCommands([given, ...options.apps.map((a) => a.command)], [process.cwd(), ...options.apps.map((a) => a.appDir)])
   // Commands that did not bundle run through tsx as before; say why (nothing is written when all bundled).
   options.output.write(compiled.problems.map((problem) => `${problem}\n`).join(''))
@@ -156,7 +162,6 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
   async function stop (): Promise<void> {
     await Promise.all(started.map(async (a) => await a.app.stop(grace)))
     await Promise.all(sidecars.map(async (s) => await s.stop(grace)))
-    await compiled.cleanup()
   }
 
   function launchSidecar ({ app, index, ports }: Spec): ManagedProcess {

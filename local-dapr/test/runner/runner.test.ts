@@ -55,6 +55,7 @@ t.test('the default sidecar command runs the local sidecar from the sources', as
   t.equal(node, process.execPath)
   t.match(rest.join(' '), /--import tsx .*local-dapr\/src\/main\.ts sidecar$/)
   t.same(defaultSidecarCommand('file:///app/dist/runner/runner.js'), [process.execPath, '/app/dist/main.js', 'sidecar'], 'the build runs without tsx')
+  t.same(defaultSidecarCommand('file:///repo/.cache/local-dapr-cli/main.mjs'), [process.execPath, '/repo/.cache/local-dapr-cli/main.mjs', 'sidecar'], 'a one-file bundle is its own sidecar')
 })
 
 t.test('starts a sidecar per app, then the app with its ports; output is prefixed; stop frees everything', async (t) => {
