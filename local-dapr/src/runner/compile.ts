@@ -2,7 +2,9 @@
 // `run`: every command of the form `node [flags] --import tsx <file.ts> [args]` (apps and the
 // local sidecar alike) is bundled by esbuild and run as plain JavaScript, with source maps so
 // stack traces still name the .ts lines. Dependencies stay external and resolve from the
-// project's node_modules, as under tsx. Bundles are kept under the package's
+// project's node_modules, as under tsx, unless the caller asks for them to be bundled too (as a
+// production build would: half the start-up CPU, but a package that reads files next to its
+// own code, such as a pino transport, may then fail). Bundles are kept under the package's
 // `node_modules/.cache/local-dapr/` and reused until one of the files that went into them
 // changes, so a second start runs no esbuild at all. Anything else, or a file esbuild cannot
 // build, runs unchanged (tsx then reports the problem as it would have).
@@ -56,6 +58,16 @@ export interface Compiled {
 
 type Build = (typeof import('esbuild'))['build']
 
+export interface CompileOptions {
+  /** Bundle the dependencies as well, instead of loading them from node_modules; default false. */
+  bundleDependencies?: boolean | undefined
+  /** esbuild's build(); tests wrap it to count or fail builds. */
+  build?: Build | undefined
+}
+
+// CommonJS packages in an ESM bundle still call require() for Node's built-ins.
+const REQUIRE_SHIM = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+
 /** Bumped whenever the esbuild options below change, so that no older bundle is reused. */
 const FORMAT = 1
 
@@ -73,7 +85,7 @@ interface Manifest {
  * const { commands } = await compileCommands([['node', '--import', 'tsx', 'src/server.ts']], ['/repo'])
  * // [['node', '--enable-source-maps', '/repo/node_modules/.cache/local-dapr/3f2a…-x1/src/server.mjs']]
  */
-export async function compileCommands (commands: ReadonlyArray<readonly string[]>, cwds: readonly string[], build?: Build): Promise<Compiled> {
+export async function compileCommands (commands: ReadonlyArray<readonly string[]>, cwds: readonly string[], options: CompileOptions = {}): Promise<Compiled> {
   const parsed = commands.map((c, i) => parseTsxCommand(c, cwds[i] as string))
   const byRoot = new Map<string, string[]>()
   for (const p of parsed) {
@@ -86,7 +98,7 @@ export async function compileCommands (commands: ReadonlyArray<readonly string[]
   for (const [root, files] of byRoot) {
     const entryPoints = Object.fromEntries(files.map((f) => [relative(root, f).replace(/\.(c|m)?ts$/, ''), f]))
     try {
-      const dir = await bundled(root, entryPoints, build)
+      const dir = await bundled(root, entryPoints, options)
       for (const [name, file] of Object.entries(entryPoints)) outputs.set(file, join(dir, `${name}.mjs`))
     } catch (err) {
       problems.push(`could not bundle ${files.map((f) => relative(root, f)).join(', ')}, running through tsx: ${(err as Error).message.split('\n')[0] as string}`)
@@ -103,9 +115,9 @@ export async function compileCommands (commands: ReadonlyArray<readonly string[]
 }
 
 /** The folder holding the bundles of `entryPoints`: the cached one while it is current, else a new build. */
-async function bundled (root: string, entryPoints: Record<string, string>, build: Build | undefined): Promise<string> {
+async function bundled (root: string, entryPoints: Record<string, string>, { bundleDependencies = false, build }: CompileOptions): Promise<string> {
   const cache = join(root, 'node_modules', '.cache', 'local-dapr')
-  const key = createHash('sha256').update(JSON.stringify([FORMAT, entryPoints])).digest('hex').slice(0, 16)
+  const key = createHash('sha256').update(JSON.stringify([FORMAT, bundleDependencies, entryPoints])).digest('hex').slice(0, 16)
   const manifestFile = join(cache, `${key}.json`)
   const cached = await current(manifestFile, Object.keys(entryPoints))
   if (cached !== undefined) return cached
@@ -116,11 +128,14 @@ async function bundled (root: string, entryPoints: Record<string, string>, build
     const { metafile } = await (build ?? (await import('esbuild')).build)({
       entryPoints,
       outdir,
+      // The metafile's input paths are relative to it.
+      absWorkingDir: root,
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      packages: 'external',
+      // esbuild's JavaScript API finds its native binary next to its own files: never bundled.
+      ...(bundleDependencies ? { external: ['esbuild'], banner: { js: REQUIRE_SHIM }, sourcesContent: false } : { packages: 'external' as const }),
       sourcemap: 'linked',
       outExtension: { '.js': '.mjs' },
       metafile: true,

@@ -36,6 +36,8 @@ export interface RunOptions {
   terminal?: boolean | undefined
   /** Run `node --import tsx file.ts` commands from esbuild bundles (cached) instead of loading tsx in each process; default true. */
   compile?: boolean | undefined
+  /** Bundle the apps' dependencies too (compile.ts says when that is safe); default false. */
+  bundleDependencies?: boolean | undefined
   /** Sees every output line of every app (not of sidecars) as the app wrote it. */
   onAppLine?: ((appId: string, line: string) => void) | undefined
 }
@@ -154,7 +156,7 @@ export async function startSystem (options: RunOptions): Promise<RunningSystem> 
   // One esbuild pass (or none, when the cached bundles are current) for the sidecar and every app run through tsx.
   const compiled = options.compile === false
     ? { commands: [[...given], ...options.apps.map((a) => [...a.command])], problems: [] }
-    : await compileCommands([given, ...options.apps.map((a) => a.command)], [process.cwd(), ...options.apps.map((a) => a.appDir)])
+    : await compileCommands([given, ...options.apps.map((a) => a.command)], [process.cwd(), ...options.apps.map((a) => a.appDir)], { bundleDependencies: options.bundleDependencies })
   // Commands that did not bundle run through tsx as before; say why (nothing is written when all bundled).
   options.output.write(compiled.problems.map((problem) => `${problem}\n`).join(''))
   const [command, ...commandArgs] = compiled.commands[0] as [string, ...string[]]

@@ -31,7 +31,7 @@ t.test('bundles every tsx app into the cache run reads, and says which', async (
   t.equal(err.text, '')
   // What run then gets is the same bundle, built by nobody.
   let builds = 0
-  const { commands } = await compileCommands([['node', '--import', 'tsx', 'a.ts']], [dir], async () => { builds++; throw new Error('built again') })
+  const { commands } = await compileCommands([['node', '--import', 'tsx', 'a.ts']], [dir], { build: async () => { builds++; throw new Error('built again') } })
   t.equal(builds, 0)
   t.match(commands[0]?.[2], /node_modules\/\.cache\/local-dapr\/.*\/a\.mjs$/)
 })

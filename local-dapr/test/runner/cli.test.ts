@@ -11,8 +11,8 @@ import { Collect } from '../helpers/collect.js'
 const repo = resolve(import.meta.dirname, '../../..')
 
 t.test('parseCli: defaults, flags and ORDERS_STORE', async (t) => {
-  t.same(parseCli([], {}), { file: '.', redis: false, resourcesPaths: undefined })
-  t.same(parseCli(['-f', 'x.yaml', '--redis', '--resources-path', 'a', '--resources-path', 'b'], {}), { file: 'x.yaml', redis: true, resourcesPaths: ['a', 'b'] })
+  t.same(parseCli([], {}), { file: '.', redis: false, resourcesPaths: undefined, bundleDependencies: false })
+  t.same(parseCli(['-f', 'x.yaml', '--redis', '--resources-path', 'a', '--resources-path', 'b', '--bundle-dependencies'], {}), { file: 'x.yaml', redis: true, resourcesPaths: ['a', 'b'], bundleDependencies: true })
   t.equal(parseCli([], { ORDERS_STORE: 'redis' }).redis, true)
   t.equal(parseCli([], { ORDERS_STORE: 'memory' }).redis, false)
   t.throws(() => parseCli([], { ORDERS_STORE: 'mongo' }), { message: 'ORDERS_STORE must be "memory" or "redis", got "mongo"' })

@@ -1,5 +1,5 @@
 // tsx commands bundled by esbuild, once until an input changes; everything else left as it is.
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { execFileSync } from 'node:child_process'
@@ -59,8 +59,8 @@ t.test('a second run reuses the bundles while no input changed, and builds again
     return await build(options)
   }
   const command = ['node', '--import', 'tsx', 'hello.ts']
-  const first = await compileCommands([command], [dir], counting)
-  const again = await compileCommands([command], [dir], counting)
+  const first = await compileCommands([command], [dir], { build: counting })
+  const again = await compileCommands([command], [dir], { build: counting })
   t.equal(builds.length, 1, 'nothing is built the second time')
   t.same(again.commands, first.commands)
 
@@ -68,29 +68,46 @@ t.test('a second run reuses the bundles while no input changed, and builds again
   await writeFile(join(dir, 'greet.ts'), 'export const greeting: string = "hi"\n')
   const earlier = new Date(Date.now() - 60_000)
   await utimes(join(dir, 'greet.ts'), earlier, earlier)
-  const edited = await compileCommands([command], [dir], counting)
+  const edited = await compileCommands([command], [dir], { build: counting })
   t.equal(builds.length, 2)
   t.not(edited.commands[0]?.[2], first.commands[0]?.[2])
   t.equal(execFileSync(process.execPath, (edited.commands[0] as string[]).slice(1), { encoding: 'utf8' }), 'hi nobody\n')
 
   // A lost bundle, a damaged manifest or one of another format: built again.
   await rm(edited.commands[0]?.[2] as string)
-  await compileCommands([command], [dir], counting)
+  await compileCommands([command], [dir], { build: counting })
   t.equal(builds.length, 3)
   const cache = join(dir, 'node_modules', '.cache', 'local-dapr')
   const manifest = (await readdir(cache)).find((name) => name.endsWith('.json')) as string
   const good = await readFile(join(cache, manifest), 'utf8')
   await writeFile(join(cache, manifest), '{not json')
-  await compileCommands([command], [dir], counting)
+  await compileCommands([command], [dir], { build: counting })
   t.equal(builds.length, 4)
   await writeFile(join(cache, manifest), JSON.stringify({ ...JSON.parse(good), format: 0 }))
-  await compileCommands([command], [dir], counting)
+  await compileCommands([command], [dir], { build: counting })
   t.equal(builds.length, 5)
   // Only the newest three builds of an entry stay.
   t.equal((await readdir(cache)).filter((name) => !name.endsWith('.json')).length, 3)
-  const gone = await compileCommands([command], [dir], counting)
+  const gone = await compileCommands([command], [dir], { build: counting })
   t.equal(builds.length, 5, 'the rewritten manifest is current again')
   t.same(gone.problems, [])
+})
+
+t.test('with bundleDependencies the dependencies are in the bundle, cached apart from the other kind', async (t) => {
+  const dir = await project('compile-deps-')
+  await mkdir(join(dir, 'node_modules', 'shout'), { recursive: true })
+  await writeFile(join(dir, 'node_modules', 'shout', 'package.json'), '{"name":"shout","main":"index.js"}')
+  // CommonJS that requires a built-in: the bundle's require() must still work.
+  await writeFile(join(dir, 'node_modules', 'shout', 'index.js'), 'const { EOL } = require("node:os")\nmodule.exports = (s) => s.toUpperCase() + EOL\n')
+  await writeFile(join(dir, 'loud.ts'), 'import shout from "shout"\nprocess.stdout.write(shout("hello"))\n')
+  const command = ['node', '--import', 'tsx', 'loud.ts']
+  const external = await compileCommands([command], [dir])
+  const bundled = await compileCommands([command], [dir], { bundleDependencies: true })
+  t.same(bundled.problems, [])
+  t.not(bundled.commands[0]?.[2], external.commands[0]?.[2], 'a cache entry of its own')
+  await rm(join(dir, 'node_modules', 'shout'), { recursive: true })
+  t.equal(execFileSync(process.execPath, (bundled.commands[0] as string[]).slice(1), { encoding: 'utf8' }), 'HELLO\n', 'runs without the package installed')
+  t.throws(() => execFileSync(process.execPath, (external.commands[0] as string[]).slice(1), { stdio: 'pipe' }), 'the external kind needs it')
 })
 
 t.test('an input saved while esbuild reads it leaves the next run to build again', async (t) => {
@@ -104,8 +121,8 @@ t.test('an input saved while esbuild reads it leaves the next run to build again
     return result
   }
   const command = ['node', '--import', 'tsx', 'hello.ts']
-  await compileCommands([command], [dir], touching)
-  await compileCommands([command], [dir], touching)
+  await compileCommands([command], [dir], { build: touching })
+  await compileCommands([command], [dir], { build: touching })
   t.equal(builds, 2)
 })
 
