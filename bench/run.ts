@@ -1,6 +1,6 @@
 // The benchmark driver: `npm run bench` (full, ~8-10 min) or `npm run bench -- --quick`
 // (~1.5 min, one repetition of short windows: a smoke test, not numbers to publish).
-// Flags: --only=client,services,startup,sidecar,pipeline  run some sections only
+// Flags: --only=client,services,startup,first-order,sidecar,pipeline  run some sections only
 //        --update-docs                             splice the tables into docs/benchmarks.md
 //        --pipeline-redis                          also run the pipeline on the Redis store
 // Every cell runs in a fresh child process on plain node (sources transpiled by lib/build.ts), A/B/C interleaved
@@ -19,8 +19,9 @@ import { servicesSection } from './sections/services.js'
 import { sidecarSection } from './sections/sidecar.js'
 import { pipelineSection } from './sections/pipeline.js'
 import { startupSection } from './sections/startup.js'
+import { firstOrderSection } from './sections/first-order.js'
 
-const SECTIONS = ['client', 'services', 'startup', 'sidecar', 'pipeline'] as const
+const SECTIONS = ['client', 'services', 'startup', 'first-order', 'sidecar', 'pipeline'] as const
 type Section = typeof SECTIONS[number]
 
 const args = process.argv.slice(2)
@@ -100,6 +101,7 @@ results.sections.client = await section('client', () => clientSection(ctx))
 results.sections.sidecar = await section('sidecar', () => sidecarSection(ctx, results.meta.skipped))
 results.sections.services = await section('services', () => servicesSection(ctx, results.meta.skipped))
 results.sections.startup = await section('startup', () => startupSection(ctx, results.meta.skipped))
+results.sections.firstOrder = await section('first-order', () => firstOrderSection(ctx, results.meta.skipped))
 results.sections.pipeline = await section('pipeline', () => pipelineSection(ctx, results.meta.skipped, pipelineRedis))
 results.meta.loadAfter = loadAverage()
 results.meta.durationS = Math.round((Date.now() - started) / 1000)
