@@ -1,7 +1,7 @@
 // Markdown tables from a results object: what `npm run bench` prints, writes next to the
 // JSON, and (with --update-docs) splices into docs/benchmarks.md.
 import type { ClientSection, Impl, Op } from '../sections/client.js'
-import type { FirstOrderSection, FirstOrderWhat, Milestone } from '../sections/first-order.js'
+import { BEFORE_COMMIT, type FirstOrderSection, type FirstOrderWhat, type Milestone } from '../sections/first-order.js'
 import { PROCESSES, type PipelineSection } from '../sections/pipeline.js'
 import type { ServicesSection } from '../sections/services.js'
 import type { SidecarSection } from '../sections/sidecar.js'
@@ -177,7 +177,8 @@ const FIRST_ORDER_NAMES: Record<FirstOrderWhat, string> = {
   launcher: '`node scripts/local-dapr.mjs run --bundle-dependencies` (npm\'s part removed)',
   'external-deps': 'the same without `--bundle-dependencies` (apps load packages from node_modules)',
   'tsx-runner': '`node --import tsx local-dapr/src/main.ts run` (the runner through tsx, as before)',
-  cold: '`launcher` with both caches removed (no `prepare` yet)'
+  cold: '`launcher` with both caches removed (no `prepare` yet)',
+  before: `\`npm start\` at ${BEFORE_COMMIT} (before the launcher and the caches)`
 }
 
 const MILESTONE_NAMES: Array<[Milestone, string]> = [

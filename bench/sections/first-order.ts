@@ -9,13 +9,15 @@
 //                  through tsx, as `npm start` was at f62c9ab; it bundles the sidecar and the apps
 //                  (packages external, cached under each package's node_modules/.cache/local-dapr)
 //   cold           `launcher` with both caches moved away: the first start without `prepare`
+//   before         `npm start -- -f <copy>` in a checkout of f62c9ab (the start of issue 16's work:
+//                  the runner through tsx, every bundle rebuilt at every start), same packages
 // What each step buys is the difference between neighbours. The run file is a copy of dapr.yaml
 // in a temporary folder with absolute paths and free ports (3000/3001 may be taken by tests).
 // Every run also records when its milestones appeared and the CPU its process tree had used
 // by the first order. The processes are not pinned: they share both CPUs, as under `npm start`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -27,7 +29,7 @@ import { loadAverage, ticksPerSecond } from '../lib/proc.js'
 import { freePort } from '../lib/servers.js'
 import { spread, type Spread } from '../lib/stats.js'
 
-export const FIRST_ORDER_WHATS = ['npm-start', 'launcher', 'external-deps', 'tsx-runner', 'cold'] as const
+export const FIRST_ORDER_WHATS = ['npm-start', 'launcher', 'external-deps', 'tsx-runner', 'cold', 'before'] as const
 export type FirstOrderWhat = typeof FIRST_ORDER_WHATS[number]
 
 /** The lines a run is timed to, in the order they normally appear; `firstOrder` is the figure. */
@@ -36,6 +38,9 @@ export type Milestone = typeof MILESTONES[number]
 
 /** Issue 16: the first order within 3 s of `npm start`. */
 export const TARGET_MS = 3000
+
+/** The "before" contender: the commit issue 16's start-up work began from. */
+export const BEFORE_COMMIT = 'f62c9ab'
 
 /** Per run: how long to wait for the first order, and for the tree to exit after SIGINT before SIGKILL. */
 const RUN_TIMEOUT_MS = 60_000
@@ -65,6 +70,7 @@ export interface FirstOrderCell {
 
 export interface FirstOrderSection {
   rounds: number
+  beforeCommit: string
   targetMs: number
   loadBefore: string
   loadAfter: string
@@ -77,8 +83,12 @@ const WHAT_COMMANDS: Record<FirstOrderWhat, (runFile: string) => string[]> = {
   launcher: (f) => ['node', 'scripts/local-dapr.mjs', 'run', '-f', f, '--bundle-dependencies'],
   'external-deps': (f) => ['node', 'scripts/local-dapr.mjs', 'run', '-f', f],
   'tsx-runner': (f) => ['node', '--import', 'tsx', 'local-dapr/src/main.ts', 'run', '-f', f],
-  cold: (f) => ['node', 'scripts/local-dapr.mjs', 'run', '-f', f, '--bundle-dependencies']
+  cold: (f) => ['node', 'scripts/local-dapr.mjs', 'run', '-f', f, '--bundle-dependencies'],
+  before: (f) => ['npm', 'start', '--', '-f', f]
 }
+
+/** Where a contender runs: the repository, or (before) the old checkout. */
+interface Tree { root: string, template: RunFileCopy }
 
 /** The two caches a start reads: the apps' bundles and the bundle of local-dapr itself. */
 function caches (root: string): string[] {
@@ -92,15 +102,24 @@ process.once('exit', () => { for (const c of cleanups) { try { c() } catch {} } 
 export async function firstOrderSection (ctx: Context, skipped: string[]): Promise<FirstOrderSection> {
   const rounds = ctx.mode.name === 'quick' ? 2 : 7
   const loadBefore = loadAverage()
-  const template = parse(await readFile(join(ctx.root, 'dapr.yaml'), 'utf8')) as RunFileCopy
   const dir = await mkdtemp(join(tmpdir(), 'orders-bench-first-order-'))
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true })
   cleanups.add(removeDir)
-  const runs = new Map<FirstOrderWhat, FirstOrderRun[]>(FIRST_ORDER_WHATS.map((w) => [w, []]))
+  const here: Tree = { root: ctx.root, template: await readTemplate(ctx.root) }
+  let before: Tree | undefined
+  try {
+    before = await checkout(ctx.root, BEFORE_COMMIT, join(dir, BEFORE_COMMIT))
+  } catch (err) {
+    const reason = `first-order: no "before" contender, ${BEFORE_COMMIT} could not be checked out (${(err as Error).message.split('\n')[0] ?? ''})`
+    skipped.push(reason)
+    ctx.log(reason)
+  }
+  const whats = FIRST_ORDER_WHATS.filter((w) => w !== 'before' || before !== undefined)
+  const runs = new Map<FirstOrderWhat, FirstOrderRun[]>(whats.map((w) => [w, []]))
   try {
     for (let round = -1; round < rounds; round++) {
-      for (const what of rotate(FIRST_ORDER_WHATS, round + 1)) {
-        const run = await runOnce(ctx, what, template, dir, round)
+      for (const what of rotate(whats, round + 1)) {
+        const run = await runOnce(ctx, what, what === 'before' ? before as Tree : here, dir, round)
         ctx.log(`first-order ${round < 0 ? 'discarded' : `round ${round + 1}/${rounds}`} ${what}: ${run.error !== undefined ? `FAILED ${run.error.split('\n')[0] ?? ''}` : `first order ${fmtS(run.ms.firstOrder)} s, CPU ${fmtS(run.cpuMs)} s, ${run.processes} processes, stopped in ${fmtS(run.stopMs)} s`} (load ${loadAverage()})`)
         if (round >= 0) runs.get(what)?.push(run)
       }
@@ -112,7 +131,7 @@ export async function firstOrderSection (ctx: Context, skipped: string[]): Promi
     const rebuilt = spawnSync('node', ['scripts/local-dapr.mjs', 'build', '-f', '.', '--bundle-dependencies'], { cwd: ctx.root, encoding: 'utf8', timeout: 120_000 })
     ctx.log(`first-order: caches rebuilt (${rebuilt.status === 0 ? rebuilt.stdout.trim() : `exit ${rebuilt.status ?? rebuilt.signal}: ${rebuilt.stderr.trim()}`})`)
   }
-  const cells = FIRST_ORDER_WHATS.map((what): FirstOrderCell => {
+  const cells = whats.map((what): FirstOrderCell => {
     const list = runs.get(what) ?? []
     const ok = list.filter((r) => r.error === undefined)
     const failures = list.filter((r) => r.error !== undefined).map((r) => `round ${r.round + 1}: ${r.error ?? ''}`)
@@ -129,6 +148,7 @@ export async function firstOrderSection (ctx: Context, skipped: string[]): Promi
   const loadAfter = loadAverage()
   return {
     rounds,
+    beforeCommit: BEFORE_COMMIT,
     targetMs: TARGET_MS,
     loadBefore,
     loadAfter,
@@ -137,6 +157,7 @@ export async function firstOrderSection (ctx: Context, skipped: string[]): Promi
       `${rounds} rounds after one discarded round (page cache, tsx's cache, the app bundles of both kinds and the local-dapr bundle all built there), the contenders rotated every round; median with (min–max). Each run is a fresh process tree in a process group of its own, stopped with SIGINT to the group after its first order (SIGKILL after ${STOP_GRACE_MS / 1000} s), its app ports free again before the next run; a run without an order within ${RUN_TIMEOUT_MS / 1000} s fails with the output's tail.`,
       'Run file: a copy of dapr.yaml (absolute paths, the order service and the generator on free ports) in a temporary folder; environment as the driver\'s minus npm\'s npm_* variables, NODE_OPTIONS, LOG_LEVEL, ORDERS_STORE and the API tokens, stdout a pipe (JSON lines, no pino-pretty). Not pinned: the four processes and the runner share both CPUs.',
       '"tsx-runner" loads the runner through tsx; the sidecars it starts run from a bundle of local-dapr/src/main.ts (packages external, cached in local-dapr/node_modules/.cache/local-dapr) and the apps from the same bundles as "external-deps". At f62c9ab that command also rebuilt every bundle at every start (no cache across runs yet).',
+      `"before": \`git archive ${BEFORE_COMMIT}\` unpacked in the temporary folder, its node_modules a folder of links to this checkout's packages (the same versions: package.json's dependencies did not change since), so its own caches stay apart; it runs its own sources, apps included, with its npm start (\`node --import tsx local-dapr/src/main.ts run -f .\`, then -f <copy>).`,
       '"cold": before the run both caches (node_modules/.cache/local-dapr, local-dapr/node_modules/.cache/local-dapr-cli) are moved aside, after it put back, so the other contenders always start warm.',
       'Tree CPU: user + system time of every process of the tree alive at the first order plus what the children they reaped had used (/proc/<pid>/stat utime, stime, cutime, cstime; 10 ms ticks).',
       `Load average (1/5/15 min) ${loadBefore} before, ${loadAfter} after: the machine is shared.`
@@ -184,15 +205,35 @@ function runEnv (): Record<string, string | undefined> {
   return env
 }
 
-async function runOnce (ctx: Context, what: FirstOrderWhat, template: RunFileCopy, dir: string, round: number): Promise<FirstOrderRun> {
+async function readTemplate (root: string): Promise<RunFileCopy> {
+  return parse(await readFile(join(root, 'dapr.yaml'), 'utf8')) as RunFileCopy
+}
+
+/**
+ * The tree of `commit` unpacked into `dest`, with a node_modules of links to the packages of
+ * `root` (not to its node_modules as a whole: the old runner's caches must not land in ours).
+ */
+async function checkout (root: string, commit: string, dest: string): Promise<Tree> {
+  await mkdir(dest, { recursive: true })
+  const unpacked = spawnSync('sh', ['-c', 'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"', 'sh', root, commit, dest], { encoding: 'utf8', timeout: 120_000 })
+  if (unpacked.status !== 0) throw new Error(`git archive ${commit}: ${unpacked.stderr.trim() || `exit ${unpacked.status ?? unpacked.signal}`}`)
+  await mkdir(join(dest, 'node_modules'))
+  for (const name of await readdir(join(root, 'node_modules'))) {
+    if (name === '.cache' || name === '.package-lock.json') continue
+    await symlink(join(root, 'node_modules', name), join(dest, 'node_modules', name))
+  }
+  return { root: dest, template: await readTemplate(dest) }
+}
+
+async function runOnce (ctx: Context, what: FirstOrderWhat, tree: Tree, dir: string, round: number): Promise<FirstOrderRun> {
   const ports: number[] = []
-  while (ports.length < template.apps.length) ports.push(await distinctFreePort(ports))
-  const { text, appPorts, orderPort } = runFileCopy(template, ctx.root, ports)
+  while (ports.length < tree.template.apps.length) ports.push(await distinctFreePort(ports))
+  const { text, appPorts, orderPort } = runFileCopy(tree.template, tree.root, ports)
   const runFile = join(dir, `dapr-${what}-${round + 1}.yaml`)
   await writeFile(runFile, text)
   const restore = what === 'cold' ? moveCachesAside(ctx.root) : undefined
   try {
-    return await timeRun(ctx, what, WHAT_COMMANDS[what](runFile), orderPort, appPorts, round)
+    return await timeRun(ctx, what, WHAT_COMMANDS[what](runFile), tree.root, orderPort, appPorts, round)
   } finally {
     restore?.()
     await rm(runFile, { force: true })
@@ -237,14 +278,14 @@ const MATCHERS: Record<Milestone, (line: string) => boolean> = {
   firstOrder: (l) => l.startsWith('== APP - nodeapp ==') && l.includes('Successfully persisted')
 }
 
-async function timeRun (ctx: Context, what: FirstOrderWhat, command: string[], orderPort: number, appPorts: number[], round: number): Promise<FirstOrderRun> {
+async function timeRun (ctx: Context, what: FirstOrderWhat, command: string[], cwd: string, orderPort: number, appPorts: number[], round: number): Promise<FirstOrderRun> {
   const ms: Partial<Record<Milestone, number>> = {}
   let tail = ''
   let wrongPort: string | undefined
   let reached: () => void = () => {}
   const firstOrder = new Promise<void>((resolve) => { reached = resolve })
   const t0 = performance.now()
-  const child = spawn(command[0] as string, command.slice(1), { cwd: ctx.root, env: runEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command[0] as string, command.slice(1), { cwd, env: runEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   const killGroup = (): void => { killTree(child, 'SIGKILL') }
   cleanups.add(killGroup)
   const closed = new Promise<string>((resolve) => {
