@@ -26,7 +26,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parse, stringify } from 'yaml'
 import { rotate, type Context } from '../lib/context.js'
 import { loadAverage, ticksPerSecond } from '../lib/proc.js'
-import { freePort } from '../lib/servers.js'
 import { spread, type Spread } from '../lib/stats.js'
 
 export const FIRST_ORDER_WHATS = ['npm-start', 'launcher', 'external-deps', 'tsx-runner', 'cold', 'before'] as const
@@ -56,6 +55,8 @@ export interface FirstOrderRun {
   processes: number
   /** SIGINT to every process of the tree gone, ms. */
   stopMs: number
+  /** The first attempt lost a port to another process (EADDRINUSE) and this is the second. */
+  retried?: boolean
   error?: string | undefined
 }
 
@@ -146,6 +147,7 @@ export async function firstOrderSection (ctx: Context, skipped: string[]): Promi
     }
   })
   const loadAfter = loadAverage()
+  const retried = cells.flatMap((c) => c.runs.filter((r) => r.retried === true).map((r) => `${c.what} round ${r.round + 1}`))
   return {
     rounds,
     beforeCommit: BEFORE_COMMIT,
@@ -160,6 +162,7 @@ export async function firstOrderSection (ctx: Context, skipped: string[]): Promi
       `"before": \`git archive ${BEFORE_COMMIT}\` unpacked in the temporary folder, its node_modules a folder of links to this checkout's packages (the same versions: package.json's dependencies did not change since), so its own caches stay apart; it runs its own sources, apps included, with its npm start (\`node --import tsx local-dapr/src/main.ts run -f .\`, then -f <copy>).`,
       '"cold": before the run both caches (node_modules/.cache/local-dapr, local-dapr/node_modules/.cache/local-dapr-cli) are moved aside, after it put back, so the other contenders always start warm.',
       'Tree CPU: user + system time of every process of the tree alive at the first order plus what the children they reaped had used (/proc/<pid>/stat utime, stime, cutime, cstime; 10 ms ticks).',
+      `App ports are drawn below the kernel's ephemeral range (the runner's and the sidecars' own ports come from it); a run that still met EADDRINUSE is run once more on other ports: ${retried.length === 0 ? 'none was' : retried.join(', ')}.`,
       `Load average (1/5/15 min) ${loadBefore} before, ${loadAfter} after: the machine is shared.`
     ]
   }
@@ -226,6 +229,18 @@ async function checkout (root: string, commit: string, dest: string): Promise<Tr
 }
 
 async function runOnce (ctx: Context, what: FirstOrderWhat, tree: Tree, dir: string, round: number): Promise<FirstOrderRun> {
+  const run = await runWithPorts(ctx, what, tree, dir, round)
+  if (!portClash(run)) return run
+  // Another process took one of the ports between our check and the app's listen: once more on others.
+  ctx.log(`first-order ${what}: a port was taken under the run (EADDRINUSE), running it again on other ports`)
+  return { ...await runWithPorts(ctx, what, tree, dir, round), retried: true }
+}
+
+function portClash (run: FirstOrderRun): boolean {
+  return run.error !== undefined && run.error.includes('EADDRINUSE')
+}
+
+async function runWithPorts (ctx: Context, what: FirstOrderWhat, tree: Tree, dir: string, round: number): Promise<FirstOrderRun> {
   const ports: number[] = []
   while (ports.length < tree.template.apps.length) ports.push(await distinctFreePort(ports))
   const { text, appPorts, orderPort } = runFileCopy(tree.template, tree.root, ports)
@@ -240,11 +255,26 @@ async function runOnce (ctx: Context, what: FirstOrderWhat, tree: Tree, dir: str
   }
 }
 
+/**
+ * A port that can be bound now, below the kernel's ephemeral range: the runner and the
+ * sidecars take their own ports from that range (listen on 0), and one of them once drew the
+ * very port picked here for the generator in the moment between our check and its listen.
+ */
 async function distinctFreePort (taken: readonly number[]): Promise<number> {
+  const [low] = ephemeralRange()
+  const from = Math.max(1024, Math.min(20_000, low - 10_000))
   for (;;) {
-    const port = await freePort()
-    if (!taken.includes(port)) return port
+    const port = from + Math.floor(Math.random() * (low - from))
+    if (!taken.includes(port) && await canBind(port)) return port
   }
+}
+
+function ephemeralRange (): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (low !== undefined && high !== undefined && low > 2048) return [low, high]
+  } catch {}
+  return [32768, 60999]
 }
 
 /** Moves both caches aside; the function returned drops whatever the run built and puts them back. */
@@ -284,6 +314,8 @@ async function timeRun (ctx: Context, what: FirstOrderWhat, command: string[], c
   let wrongPort: string | undefined
   let reached: () => void = () => {}
   const firstOrder = new Promise<void>((resolve) => { reached = resolve })
+  let clashed: () => void = () => {}
+  const clash = new Promise<void>((resolve) => { clashed = resolve })
   const t0 = performance.now()
   const child = spawn(command[0] as string, command.slice(1), { cwd, env: runEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   const killGroup = (): void => { killTree(child, 'SIGKILL') }
@@ -299,6 +331,7 @@ async function timeRun (ctx: Context, what: FirstOrderWhat, command: string[], c
       for (const m of MILESTONES) if (ms[m] === undefined && MATCHERS[m](line)) ms[m] = at
       if (MATCHERS.orderListening(line) && !new RegExp(`:${orderPort}\\b`).test(line)) wrongPort ??= line
       if (ms.firstOrder !== undefined) reached()
+      else if (line.includes('EADDRINUSE')) clashed()
     })
   }
   let error: string | undefined
@@ -307,6 +340,7 @@ async function timeRun (ctx: Context, what: FirstOrderWhat, command: string[], c
   const timeout = new AbortController()
   const outcome = await Promise.race([
     firstOrder.then(() => 'order'),
+    clash.then(() => 'clash'),
     closed,
     sleep(RUN_TIMEOUT_MS, 'timeout', { signal: timeout.signal }).catch(() => 'aborted')
   ])
@@ -317,7 +351,10 @@ async function timeRun (ctx: Context, what: FirstOrderWhat, command: string[], c
     cpuMs = tree.reduce((sum, p) => sum + p.cpuTicks, 0) * 1000 / ticksPerSecond()
     if (wrongPort !== undefined) error = `the order service did not listen on the copy's port ${orderPort} (did -f reach the runner?): ${wrongPort}`
   } else {
-    error = `${outcome === 'timeout' ? `no "Successfully persisted" line within ${RUN_TIMEOUT_MS / 1000} s` : `the process ${outcome} before the first order`}\n${tail}`
+    const why = outcome === 'timeout'
+      ? `no "Successfully persisted" line within ${RUN_TIMEOUT_MS / 1000} s`
+      : outcome === 'clash' ? 'a port in use (EADDRINUSE) before the first order' : `the process ${outcome} before the first order`
+    error = `${why}\n${tail}`
   }
   const stopStarted = performance.now()
   const stopError = await stopTree(child, closed)
