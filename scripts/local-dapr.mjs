@@ -7,8 +7,8 @@
 // it is newer: a source file, local-dapr's package.json, the installed packages, this file.
 // The sidecars the runner starts run from the same bundle. A source map is written next to
 // it: NODE_OPTIONS=--enable-source-maps makes stack traces name the .ts lines.
-//   node scripts/local-dapr.mjs run -f .          what `npm start` runs
-//   node scripts/local-dapr.mjs sidecar --help    any local-dapr command line
+//   node scripts/local-dapr.mjs run -f . --bundle-dependencies   what `npm start` runs
+//   node scripts/local-dapr.mjs sidecar --help                   any local-dapr command line
 import { mkdirSync, readdirSync, realpathSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'

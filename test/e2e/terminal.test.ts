@@ -111,7 +111,7 @@ t.test('npm start piped: the exact JSON lines after the prefixes, and a summary 
   t.notMatch(out.text(), '\u001b[', 'no colour in a pipe')
   process.kill(-(npm.pid as number), 'SIGINT')
   await out.waitFor(/SIGINT: stopping every app, then every sidecar/)
-  await out.waitFor(/generator: \d+ orders sent, \d+ delivered, 0 failed/)
+  await out.waitFor(/generator: \d+ orders? sent, \d+ delivered, 0 failed/)
   await out.waitFor(/Every port is free again \(3000, /)
 })
 

@@ -57,8 +57,16 @@ export function startProcess (options: StartOptions): ManagedProcess {
     })
   }
 
+  // One SIGTERM per process however many ask (an app's exit and the runner's stop both stop its
+  // sidecar): a second one makes daprd, and the local sidecar, skip the graceful shutdown.
+  let stopping: Promise<number | string> | undefined
   async function stop (graceMs: number): Promise<number | string> {
-    if (done) return exited
+    if (done) return await exited
+    stopping ??= terminate(graceMs)
+    return await stopping
+  }
+
+  async function terminate (graceMs: number): Promise<number | string> {
     child.kill('SIGTERM')
     const timer = setTimeout(() => { if (!done) child.kill('SIGKILL') }, graceMs)
     try {

@@ -49,7 +49,7 @@ export function createSummary (isFree: (port: number) => Promise<boolean> = port
       if (found !== undefined) counts.set(appId, found)
     },
     render: async (ports) => {
-      const lines = [...counts].map(([appId, c]) => `${appId}: ${c.sent} orders sent, ${c.delivered} delivered, ${c.failed} failed`)
+      const lines = [...counts].map(([appId, c]) => `${appId}: ${c.sent} ${c.sent === 1 ? 'order' : 'orders'} sent, ${c.delivered} delivered, ${c.failed} failed`)
       if (lines.length === 0) lines.push('No app reported order counts.')
       const unique = [...new Set(ports)].sort((a, b) => a - b)
       const busy = (await Promise.all(unique.map(async (p) => await isFree(p) ? undefined : p))).filter((p) => p !== undefined)

@@ -25,6 +25,17 @@ t.test('stop sends SIGTERM and waits for a graceful exit', async (t) => {
   t.match(output.text, '[b] bye')
 })
 
+t.test('two stops at once send one SIGTERM and share its outcome', async (t) => {
+  const output = new Collect()
+  const script = 'let n = 0; process.on("SIGTERM", () => { console.log("term " + ++n); setTimeout(() => process.exit(0), 300) }); console.log("up"); setInterval(() => {}, 1000)'
+  const p = startProcess({ name: 'e', prefix: '[e]', command: node, args: ['-e', script], cwd: process.cwd(), env: process.env, output })
+  await output.waitFor(/\[e\] up/)
+  const first = p.stop(10_000)
+  await output.waitFor(/\[e\] term 1/)
+  t.same(await Promise.all([first, p.stop(10_000)]), [0, 0])
+  t.notMatch(output.text, 'term 2')
+})
+
 t.test('stop escalates to SIGKILL when SIGTERM is ignored', async (t) => {
   const output = new Collect()
   const script = 'process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000)'

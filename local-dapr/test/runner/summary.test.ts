@@ -26,4 +26,7 @@ t.test('render: the last counts of each app, then which ports are free', async (
   summary.onAppLine('generator', '{"sent":5,"delivered":4,"failed":1}')
   summary.onAppLine('nodeapp', 'plain text')
   t.equal(await summary.render([3001, 3000, 3001]), 'generator: 5 orders sent, 4 delivered, 1 failed\nStill in use: 3000 (of 3000, 3001).\n')
+  const one = createSummary(async () => true)
+  one.onAppLine('generator', '{"sent":1,"delivered":1,"failed":0}')
+  t.equal(await one.render([3001]), 'generator: 1 order sent, 1 delivered, 0 failed\nEvery port is free again (3001).\n')
 })
