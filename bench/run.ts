@@ -1,7 +1,7 @@
-// The benchmark driver: `npm run bench` (full, ~8-10 min) or `npm run bench -- --quick`
+// The benchmark driver: `npm run bench` (full, ~12-15 min; first-order alone ~4) or `npm run bench -- --quick`
 // (~1.5 min, one repetition of short windows: a smoke test, not numbers to publish).
-// Flags: --only=client,services,startup,sidecar,pipeline  run some sections only
-//        --update-docs                             splice the tables into docs/benchmarks.md
+// Flags: --only=client,services,startup,first-order,sidecar,pipeline  run some sections only
+//        --update-docs                             splice the tables into docs/benchmarks.md (every section only)
 //        --pipeline-redis                          also run the pipeline on the Redis store
 // Every cell runs in a fresh child process on plain node (sources transpiled by lib/build.ts), A/B/C interleaved
 // and rotated per repetition, clients and servers pinned to different CPUs when possible.
@@ -19,8 +19,9 @@ import { servicesSection } from './sections/services.js'
 import { sidecarSection } from './sections/sidecar.js'
 import { pipelineSection } from './sections/pipeline.js'
 import { startupSection } from './sections/startup.js'
+import { firstOrderSection } from './sections/first-order.js'
 
-const SECTIONS = ['client', 'services', 'startup', 'sidecar', 'pipeline'] as const
+const SECTIONS = ['client', 'services', 'startup', 'first-order', 'sidecar', 'pipeline'] as const
 type Section = typeof SECTIONS[number]
 
 const args = process.argv.slice(2)
@@ -39,6 +40,12 @@ for (const s of only) {
     process.stderr.write(`bench: unknown section ${s} (sections: ${SECTIONS.join(', ')})\n`)
     process.exit(2)
   }
+}
+// The page's tables are one block: a run of some sections would drop the others' from it.
+const everySection = SECTIONS.every((s) => only.has(s))
+if (updateDocs && !everySection) {
+  process.stderr.write('bench: --update-docs replaces every table on docs/benchmarks.md; run it without --only (or paste the section\'s table by hand)\n')
+  process.exit(2)
 }
 
 const mode: Mode = quick
@@ -100,6 +107,7 @@ results.sections.client = await section('client', () => clientSection(ctx))
 results.sections.sidecar = await section('sidecar', () => sidecarSection(ctx, results.meta.skipped))
 results.sections.services = await section('services', () => servicesSection(ctx, results.meta.skipped))
 results.sections.startup = await section('startup', () => startupSection(ctx, results.meta.skipped))
+results.sections.firstOrder = await section('first-order', () => firstOrderSection(ctx, results.meta.skipped))
 results.sections.pipeline = await section('pipeline', () => pipelineSection(ctx, results.meta.skipped, pipelineRedis))
 results.meta.loadAfter = loadAverage()
 results.meta.durationS = Math.round((Date.now() - started) / 1000)
@@ -111,7 +119,8 @@ const markdown = renderMarkdown(results)
 const base = mode.name === 'full' ? `${stamp}-full` : 'latest-quick'
 await writeFile(join(resultsDir, `${base}.json`), JSON.stringify(results, null, 2) + '\n')
 await writeFile(join(resultsDir, `${base}.md`), markdown)
-if (mode.name === 'full') {
+// latest-full.* is the last full run of every section: the source of the page's tables.
+if (mode.name === 'full' && everySection) {
   await writeFile(join(resultsDir, 'latest-full.json'), JSON.stringify(results, null, 2) + '\n')
   await writeFile(join(resultsDir, 'latest-full.md'), markdown)
 }

@@ -1,6 +1,7 @@
 // Markdown tables from a results object: what `npm run bench` prints, writes next to the
 // JSON, and (with --update-docs) splices into docs/benchmarks.md.
 import type { ClientSection, Impl, Op } from '../sections/client.js'
+import { BEFORE_COMMIT, type FirstOrderSection, type FirstOrderWhat, type Milestone } from '../sections/first-order.js'
 import { PROCESSES, type PipelineSection } from '../sections/pipeline.js'
 import type { ServicesSection } from '../sections/services.js'
 import type { SidecarSection } from '../sections/sidecar.js'
@@ -39,6 +40,7 @@ export interface Results {
     sidecar?: SidecarSection | undefined
     pipeline?: PipelineSection | undefined
     startup?: StartupSection | undefined
+    firstOrder?: FirstOrderSection | undefined
   }
 }
 
@@ -54,6 +56,7 @@ export function renderMarkdown (r: Results): string {
   if (r.sections.client !== undefined) out.push(...renderClient(r.sections.client))
   if (r.sections.services !== undefined) out.push(...renderServices(r.sections.services))
   if (r.sections.startup !== undefined) out.push(...renderStartup(r.sections.startup))
+  if (r.sections.firstOrder !== undefined) out.push(...renderFirstOrder(r.sections.firstOrder))
   if (r.sections.sidecar !== undefined) out.push(...renderSidecar(r.sections.sidecar))
   if (r.sections.pipeline !== undefined) out.push(...renderPipeline(r.sections.pipeline))
   for (const s of m.skipped) out.push(`- Skipped: ${s.split('\n')[0] ?? s}`)
@@ -164,6 +167,39 @@ function renderStartup (s: StartupSection): string[] {
     out.push(`| ${STARTUP_NAMES[what]} | ${cols.join(' | ')} |`)
   }
   out.push('')
+  for (const n of s.notes) out.push(`- ${n}`)
+  out.push('')
+  return out
+}
+
+const FIRST_ORDER_NAMES: Record<FirstOrderWhat, string> = {
+  'npm-start': '`npm start` (the command a user types)',
+  launcher: '`node scripts/local-dapr.mjs run --bundle-dependencies` (npm\'s part removed)',
+  'external-deps': 'the same without `--bundle-dependencies` (apps load packages from node_modules)',
+  'tsx-runner': '`node --import tsx local-dapr/src/main.ts run` (the runner through tsx, as before)',
+  cold: '`launcher` with both caches removed (no `prepare` yet)',
+  before: `\`npm start\` at ${BEFORE_COMMIT} (before the launcher and the caches)`
+}
+
+const MILESTONE_NAMES: Array<[Milestone, string]> = [
+  ['runner', '"Starting"'],
+  ['sidecar', 'first sidecar line'],
+  ['orderListening', 'order service listening'],
+  ['allStarted', '"All apps started"'],
+  ['generatorReady', 'generator ready']
+]
+
+function renderFirstOrder (s: FirstOrderSection): string[] {
+  const out: string[] = ['#### npm start: spawn to the first persisted order (issue 16; seconds)', '']
+  out.push(`| contender | first order s | × npm start | ${MILESTONE_NAMES.map(([, n]) => `${n} s`).join(' | ')} | tree CPU at first order s | failed runs |`)
+  out.push(`|---|---:|---:|${MILESTONE_NAMES.map(() => '---:').join('|')}|---:|---:|`)
+  const npm = s.cells.find((c) => c.what === 'npm-start')?.milestones.firstOrder
+  const sec = (x: Spread | undefined): Spread | undefined => x === undefined ? undefined : { ...x, median: x.median / 1000, min: x.min / 1000, max: x.max / 1000 }
+  for (const c of s.cells) {
+    out.push(`| ${FIRST_ORDER_NAMES[c.what]} | ${fmtSpread(sec(c.milestones.firstOrder), 2)} | ${fmtRatio(ratio(c.milestones.firstOrder, npm))} | ${MILESTONE_NAMES.map(([m]) => fmtNum(c.milestones[m].median / 1000, 2)).join(' | ')} | ${fmtNum(c.cpuMs.median / 1000, 2)} | ${c.failures.length} / ${c.runs.length} |`)
+  }
+  const reached = npm === undefined || npm.n === 0 ? 'not measured' : npm.median <= s.targetMs ? 'reached' : '**not reached**'
+  out.push('', `Issue 16's target, the first order within ${fmtNum(s.targetMs / 1000, 1)} s of \`npm start\`: median ${fmtNum((npm?.median ?? NaN) / 1000, 2)} s, ${reached}${npm !== undefined && npm.n > 0 ? ` (${npm.n} runs, ${fmtNum(npm.min / 1000, 2)}–${fmtNum(npm.max / 1000, 2)} s)` : ''}.`, '')
   for (const n of s.notes) out.push(`- ${n}`)
   out.push('')
   return out
