@@ -2,7 +2,8 @@
 // Runs local-dapr from its TypeScript sources without tsx: `npm start` and `npm run sidecar`
 // come through here. esbuild bundles local-dapr/src/main.ts and its dependencies into one
 // file of plain JavaScript, which Node loads in a fraction of the time tsx takes to load the
-// sources and several hundred modules (docs/benchmarks.md, "npm start"). The bundle is kept
+// sources and several hundred modules (docs/benchmarks.md, "npm start: spawn to the first
+// persisted order"). The bundle is kept
 // under local-dapr/node_modules/.cache/ and built again only when something that goes into
 // it is newer: a source file, local-dapr's package.json, the installed packages, this file.
 // The sidecars the runner starts run from the same bundle. A source map is written next to
