@@ -3,9 +3,9 @@
 // come through here. esbuild bundles local-dapr/src/main.ts and its dependencies into one
 // file of plain JavaScript, which Node loads in a fraction of the time tsx takes to load the
 // sources and several hundred modules (docs/benchmarks.md, "npm start: spawn to the first
-// persisted order"). The bundle is kept
-// under local-dapr/node_modules/.cache/ and built again only when something that goes into
-// it is newer: a source file, local-dapr's package.json, the installed packages, this file.
+// persisted order"). The bundle is kept under local-dapr/node_modules/.cache/ and built
+// again only when something that goes into it is newer: a source file, local-dapr's
+// package.json, the installed packages, this file.
 // The sidecars the runner starts run from the same bundle. A source map is written next to
 // it: NODE_OPTIONS=--enable-source-maps makes stack traces name the .ts lines.
 //   node scripts/local-dapr.mjs run -f . --bundle-dependencies   what `npm start` runs
