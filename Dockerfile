@@ -9,7 +9,9 @@
 FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# No install scripts: the root's prepare script (npm start's bundles) needs sources this stage
+# never copies, and esbuild finds its binary through its platform package without its own.
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 # The production build (scripts/build.mjs): one esbuild bundle per service plus its main.js,
 # which turns on Node's compile cache (docs/benchmarks.md, start-up).
 COPY scripts/build.mjs ./scripts/

@@ -1,6 +1,6 @@
 // The Dockerfile and .dockerignore: pinned Node 24 base (at least NODE_24_FLOOR), numeric
-// non-root user, exec-form node CMD, npm ci with no npm left at runtime, the SERVICE build arg,
-// and a build context holding only what the image needs.
+// non-root user, exec-form node CMD, npm ci without install scripts and with no npm left at
+// runtime, the SERVICE build arg, and a build context holding only what the image needs.
 import path from 'node:path'
 import type { CheckCode, DeployBundle, Issue } from './bundle.js'
 import { NODE_24_FLOOR } from './facts.js'
@@ -93,6 +93,9 @@ export function checkDockerfile (b: DeployBundle): Issue[] {
   if (!last.some((i) => i.keyword === 'CMD')) fail('DOCKERFILE_CMD', 0, 'the final stage has no CMD')
   for (const i of ins.filter((x) => x.keyword === 'RUN')) {
     if (/\b(npm|pnpm)\s+(install|i|add)\b/.test(i.args)) fail('DOCKERFILE_NPM', i.line, 'use npm ci (lockfile-exact), not npm install')
+    // Install scripts run before the sources are copied: the root's prepare fails on files the
+    // stage does not have yet, and a dependency's script runs code nobody reviewed.
+    else if (/\bnpm ci\b/.test(i.args) && !i.args.includes('--ignore-scripts')) fail('DOCKERFILE_NPM', i.line, 'npm ci must pass --ignore-scripts (install scripts run before the sources are copied)')
   }
   const finalRuns = runs(last)
   const lastFrom = last[0]?.line ?? 0

@@ -81,13 +81,18 @@ t.test('USER and CMD', async (t) => {
 })
 
 t.test('npm', async (t) => {
-  t.same(issues(edit('npm ci --no-audit --no-fund\n', 'npm install\n')), [
-    `DOCKERFILE_NPM Dockerfile:${at('npm ci --no-audit')} use npm ci (lockfile-exact), not npm install`,
+  t.same(issues(edit('npm ci --ignore-scripts --no-audit --no-fund\n', 'npm install\n')), [
+    `DOCKERFILE_NPM Dockerfile:${at('npm ci --ignore-scripts --no-audit')} use npm ci (lockfile-exact), not npm install`,
     'DOCKERFILE_NPM Dockerfile:0 a build stage must run npm ci (with dev deps) and npm run build'
   ])
   t.same(issues(edit('npm ci --omit=dev', 'npm ci')), [`DOCKERFILE_NPM Dockerfile:${at('FROM node:24.21.0-bookworm-slim AS runtime')} the final stage must install production deps only (npm ci --omit=dev)`])
   t.same(issues(edit('rm -rf /usr/local/lib/node_modules/npm ', 'rm -rf ')), [`DOCKERFILE_NPM Dockerfile:${at('FROM node:24.21.0-bookworm-slim AS runtime')} the final stage must delete npm after installing (no npm at runtime)`])
   t.same(issues(edit('COPY --from=build /app/dist ./dist', 'RUN npm run build')), [`DOCKERFILE_NPM Dockerfile:${at('FROM node:24.21.0-bookworm-slim AS runtime')} the final stage must not build; build in an earlier stage`])
+  // The build stage's npm ci with install scripts: the root's prepare needs scripts/local-dapr.mjs, not copied yet.
+  t.same(issues(edit('npm ci --ignore-scripts --no-audit --no-fund\n', 'npm ci --no-audit --no-fund\n')),
+    [`DOCKERFILE_NPM Dockerfile:${at('npm ci --ignore-scripts --no-audit')} npm ci must pass --ignore-scripts (install scripts run before the sources are copied)`])
+  t.same(issues(edit('npm ci --omit=dev --ignore-scripts', 'npm ci --omit=dev')),
+    [`DOCKERFILE_NPM Dockerfile:${at('npm ci --omit=dev')} npm ci must pass --ignore-scripts (install scripts run before the sources are copied)`])
   t.same(issues(edit('RUN npm run build\n', '')), ['DOCKERFILE_NPM Dockerfile:0 a build stage must run npm ci (with dev deps) and npm run build'])
 })
 
