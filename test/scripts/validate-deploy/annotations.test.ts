@@ -1,7 +1,7 @@
 import t from 'tap'
 import { checkAnnotationFormats, checkAnnotationRisks, checkDaprAnnotations, checkSidecarResources, formatProblem } from '../../../scripts/validate-deploy/annotations.js'
 import type { DeployBundle, Json } from '../../../scripts/validate-deploy/bundle.js'
-import { committed, copy, empty, obj } from './helpers.js'
+import { committed, empty, obj, withCommittedTree, issuesAfter } from './helpers.js'
 
 const { bundle: good, reason } = await committed()
 
@@ -22,16 +22,9 @@ t.test('an empty bundle has nothing to check', async (t) => {
   for (const check of [checkDaprAnnotations, checkAnnotationFormats, checkAnnotationRisks, checkSidecarResources]) t.same(check(empty()), [])
 })
 
-if (good === undefined) {
-  if (process.env.CI) t.fail(String(reason))
-  else t.test('the committed tree (needs kubectl)', { skip: String(reason) }, async () => {})
-} else {
+withCommittedTree(good, reason, (good) => {
   const ann = (b: DeployBundle, name: string): Record<string, Json> => obj(b.rendered, 'Deployment', name).spec.template.metadata.annotations
-  const run = (mutate: (b: DeployBundle) => void, check: (b: DeployBundle) => Array<{ message: string }>): string[] => {
-    const b = copy(good)
-    mutate(b)
-    return check(b).map((i) => i.message)
-  }
+  const run = (mutate: (b: DeployBundle) => void, check: (b: DeployBundle) => Array<{ message: string }>): string[] => issuesAfter(good, mutate, check).map((i) => i.message)
 
   t.test('the committed tree passes', async (t) => {
     for (const check of [checkDaprAnnotations, checkAnnotationFormats, checkAnnotationRisks, checkSidecarResources]) t.same(check(good), [])
@@ -72,4 +65,4 @@ if (good === undefined) {
     t.same(run((b) => { delete ann(b, 'nodeapp')['dapr.io/env'] }, checkSidecarResources), [])
     t.same(run((b) => { delete ann(b, 'nodeapp')['dapr.io/sidecar-memory-limit'] }, checkSidecarResources), [])
   })
-}
+})

@@ -4,23 +4,17 @@ import path from 'node:path'
 import t from 'tap'
 import { kubectlStatus, ValidateError, type DeployBundle } from '../../../scripts/validate-deploy/bundle.js'
 import { main } from '../../../scripts/validate-deploy/cli.js'
+import { empty } from './helpers.js'
 
 /** A bundle that fails: only a Namespace, nothing else the checks expect. */
 const broken = (): DeployBundle => ({
+  ...empty(),
   rendered: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'orders' } }],
   kustomization: {},
   runFile: {},
-  localDapr: [],
-  localConfigFile: null,
   cluster: {},
   daprValues: {},
-  lbcValues: {},
-  clusterObjects: [],
-  secretsExample: [],
-  dockerfile: '',
-  dockerignore: '',
-  docs: '',
-  readme: ''
+  lbcValues: {}
 })
 
 function io (load: () => Promise<DeployBundle>): { out: string[], err: string[], load: () => Promise<DeployBundle>, o: (l: string) => void } {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { DeployBundle } from '../../../scripts/validate-deploy/bundle.js'
 import { checkCluster, checkClusterZones, checkEksctlKeys, checkHelmKeys, daprVersion, eksctlUnknownKeys, helmUnknownKeys } from '../../../scripts/validate-deploy/cluster.js'
-import { committed, copy, empty } from './helpers.js'
+import { committed, empty, withCommittedTree, issuesAfter } from './helpers.js'
 
 const { bundle: good, reason } = await committed()
 
@@ -27,15 +27,8 @@ t.test('an empty bundle fails loudly, not with a crash', async (t) => {
   t.equal(daprVersion(b), undefined)
 })
 
-if (good === undefined) {
-  if (process.env.CI) t.fail(String(reason))
-  else t.test('the committed tree (needs kubectl)', { skip: String(reason) }, async () => {})
-} else {
-  const run = (mutate: (b: DeployBundle) => void, check: (b: DeployBundle) => Array<{ check: string, message: string }>): string[] => {
-    const b = copy(good)
-    mutate(b)
-    return check(b).map((i) => `${i.check} ${i.message}`)
-  }
+withCommittedTree(good, reason, (good) => {
+  const run = (mutate: (b: DeployBundle) => void, check: (b: DeployBundle) => Array<{ check: string, message: string }>): string[] => issuesAfter(good, mutate, check).map((i) => `${i.check} ${i.message}`)
 
   t.test('the committed tree passes', async (t) => {
     for (const check of [checkCluster, checkClusterZones, checkEksctlKeys, checkHelmKeys]) t.same(check(good), [])
@@ -66,4 +59,4 @@ if (good === undefined) {
     t.match(run((b) => { b.daprValues.dapr_placement.cluster.forceInMemorLog = true }, checkHelmKeys), [/dapr_placement\.cluster\.forceInMemorLog is not a value of the Dapr chart 1\.18\.3/])
     t.match(run((b) => { b.lbcValues.replicaCont = 2 }, checkHelmKeys), [/replicaCont is not a value of the aws-load-balancer-controller chart 1\.14\.1/])
   })
-}
+})

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { DeployBundle } from '../../../scripts/validate-deploy/bundle.js'
 import { checkDocs, curlProblems, shellLines } from '../../../scripts/validate-deploy/docs.js'
-import { committed, copy, empty, obj } from './helpers.js'
+import { committed, empty, obj, withCommittedTree, issuesAfter } from './helpers.js'
 
 const { bundle: good, reason } = await committed()
 
@@ -23,15 +23,8 @@ t.test('an empty walkthrough misses everything', async (t) => {
   t.ok(issues.some((m) => /manifests\/edge/.test(m)))
 })
 
-if (good === undefined) {
-  if (process.env.CI) t.fail(String(reason))
-  else t.test('the committed tree (needs kubectl)', { skip: String(reason) }, async () => {})
-} else {
-  const run = (mutate: (b: DeployBundle) => void): string[] => {
-    const b = copy(good)
-    mutate(b)
-    return checkDocs(b).map((i) => `${i.where} ${i.message}`)
-  }
+withCommittedTree(good, reason, (good) => {
+  const run = (mutate: (b: DeployBundle) => void): string[] => issuesAfter(good, mutate, checkDocs).map((i) => `${i.where} ${i.message}`)
 
   t.test('the committed walkthrough passes', async (t) => {
     t.same(checkDocs(good), [])
@@ -50,4 +43,4 @@ if (good === undefined) {
     t.match(run((b) => { b.docs = b.docs.replace('curl -sS "https://$NLB/order"', 'curl -sS "http://$NLB/order"') }), [/docs\/deploy-eks\.md .*uses plain http/])
     t.match(run((b) => { b.readme += '\n```sh\ncurl "https://$NLB/order"\n```\n' }), [/README\.md .*does not send x-api-key/])
   })
-}
+})

@@ -2,7 +2,7 @@
 import t from 'tap'
 import * as validator from '../../../scripts/validate-deploy/index.js'
 import { CHECKS, validateBundle } from '../../../scripts/validate-deploy/index.js'
-import { committed, copy, empty, obj } from './helpers.js'
+import { committed, copy, empty, obj, withCommittedTree } from './helpers.js'
 
 const { bundle: good, reason } = await committed()
 
@@ -17,10 +17,7 @@ t.test('an empty bundle reports, from many checks, instead of crashing', async (
   for (const code of ['NAMESPACE', 'SERVICE_NLB', 'NETPOL', 'CROSS_CONFIG', 'CLUSTER', 'DOCKERFILE_USER', 'DOCKERIGNORE', 'DOCS'] as const) t.ok(codes.has(code), code)
 })
 
-if (good === undefined) {
-  if (process.env.CI) t.fail(String(reason))
-  else t.test('the committed tree (needs kubectl)', { skip: String(reason) }, async () => {})
-} else {
+withCommittedTree(good, reason, (good) => {
   t.test('the committed tree passes every check', async (t) => {
     t.same(validateBundle(good), [])
   })
@@ -30,4 +27,4 @@ if (good === undefined) {
     obj(b.rendered, 'ServiceAccount', 'generator').automountServiceAccountToken = true
     t.same(validateBundle(b), [{ check: 'SERVICEACCOUNT', where: 'ServiceAccount/generator', message: 'automountServiceAccountToken must be false' }])
   })
-}
+})

@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { DeployBundle, Issue, Json } from '../../../scripts/validate-deploy/bundle.js'
 import { checkK8sSchema, checkK8sUnknownFields, checkNamespace, checkSecrets, checkServiceAccounts, K8S_KINDS } from '../../../scripts/validate-deploy/k8s.js'
-import { committed, copy, empty, obj } from './helpers.js'
+import { committed, empty, obj, withCommittedTree, issuesAfter } from './helpers.js'
 
 const { bundle: good, reason } = await committed()
 
@@ -127,15 +127,8 @@ t.test('Secrets, on small objects', async (t) => {
   ])
 })
 
-if (good === undefined) {
-  if (process.env.CI) t.fail(String(reason))
-  else t.test('the committed tree (needs kubectl)', { skip: String(reason) }, async () => {})
-} else {
-  const run = (mutate: (b: DeployBundle) => void, check: (b: DeployBundle) => Issue[]): string[] => {
-    const b = copy(good)
-    mutate(b)
-    return check(b).map(line)
-  }
+withCommittedTree(good, reason, (good) => {
+  const run = (mutate: (b: DeployBundle) => void, check: (b: DeployBundle) => Issue[]): string[] => issuesAfter(good, mutate, check).map(line)
 
   t.test('the committed tree passes', async (t) => {
     for (const check of [checkK8sSchema, checkK8sUnknownFields, checkNamespace, checkServiceAccounts, checkSecrets]) t.same(check(good), [])
@@ -149,4 +142,4 @@ if (good === undefined) {
     t.same(run((b) => { obj(b.rendered, 'Deployment', 'generator').spec.template.spec.serviceAccountName = 'nodeapp' }, checkServiceAccounts),
       ['SERVICEACCOUNT Deployment/nodeapp ServiceAccount nodeapp is shared; give each app its own identity'])
   })
-}
+})

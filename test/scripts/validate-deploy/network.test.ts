@@ -5,7 +5,7 @@ import type { DeployBundle, Issue, Json } from '../../../scripts/validate-deploy
 import {
   checkMetrics, checkNetworkPolicies, checkServiceAnnotations, checkServices, cidrRange, cidrWithin, eksctlPublicSubnets, netpolAllows, publicSubnets, sampleIp
 } from '../../../scripts/validate-deploy/network.js'
-import { committed, copy, empty, obj } from './helpers.js'
+import { committed, empty, obj, withCommittedTree, issuesAfter } from './helpers.js'
 
 const { bundle: good, reason } = await committed()
 const line = (i: Issue): string => `${i.check} ${i.where} ${i.message}`
@@ -81,15 +81,8 @@ t.test('an empty bundle', async (t) => {
   t.same(checkServiceAnnotations(empty()), [])
 })
 
-if (good === undefined) {
-  if (process.env.CI) t.fail(String(reason))
-  else t.test('the committed tree (needs kubectl)', { skip: String(reason) }, async () => {})
-} else {
-  const run = (mutate: (b: DeployBundle) => void, check: (b: DeployBundle) => Issue[]): string[] => {
-    const b = copy(good)
-    mutate(b)
-    return check(b).map(line)
-  }
+withCommittedTree(good, reason, (good) => {
+  const run = (mutate: (b: DeployBundle) => void, check: (b: DeployBundle) => Issue[]): string[] => issuesAfter(good, mutate, check).map(line)
   const svc = (b: DeployBundle): Json => obj(b.rendered, 'Service', 'nodeapp-public')
   const lb = (key: string): string => `service.beta.kubernetes.io/aws-load-balancer-${key}`
   const np = (b: DeployBundle, name: string): Json => obj(b.rendered, 'NetworkPolicy', name).spec
@@ -194,4 +187,4 @@ if (good === undefined) {
     t.same(run((b) => { np(b, 'generator-ingress').ingress.push({ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ port: 9464 }] }) }, checkMetrics),
       ['METRICS Deployment/generator metrics port 9464 is open to the VPC (the NLB)'])
   })
-}
+})

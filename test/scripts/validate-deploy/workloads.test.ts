@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { DeployBundle, Issue, Json } from '../../../scripts/validate-deploy/bundle.js'
 import { checkImages, checkPdbHpa, checkProbes, checkResources, checkSecurity, checkShutdown, checkSpread, checkWorkloadEnv } from '../../../scripts/validate-deploy/workloads.js'
-import { committed, copy, empty, obj } from './helpers.js'
+import { committed, copy, empty, obj, withCommittedTree } from './helpers.js'
 
 const { bundle: good, reason } = await committed()
 const line = (i: Issue): string => `${i.check} ${i.where} ${i.message}`
@@ -204,10 +204,7 @@ t.test('PDBs and the HPA', async (t) => {
   ], 'an HPA on another kind is not this Deployment\'s; minReplicas defaults to 1')
 })
 
-if (good === undefined) {
-  if (process.env.CI) t.fail(String(reason))
-  else t.test('the committed tree (needs kubectl)', { skip: String(reason) }, async () => {})
-} else {
+withCommittedTree(good, reason, (good) => {
   t.test('the committed tree passes', async (t) => {
     for (const check of [checkProbes, checkResources, checkSecurity, checkShutdown, checkSpread, checkImages, checkWorkloadEnv, checkPdbHpa]) t.same(check(good), [])
   })
@@ -217,4 +214,4 @@ if (good === undefined) {
     obj(b.rendered, 'Deployment', 'nodeapp').spec.template.spec.terminationGracePeriodSeconds = 20
     t.match(checkShutdown(b).map(line), [/^POD_SHUTDOWN Deployment\/nodeapp terminationGracePeriodSeconds 20 < /])
   })
-}
+})
